@@ -1,0 +1,190 @@
+import { eventKey } from './record';
+import type { AuditRecord, Diagnostic } from './types';
+
+/** The records of one event, in arrival order (EOE excluded). */
+export interface RawEvent {
+  key: string;
+  node: string | null;
+  time: number;
+  serial: number;
+  records: AuditRecord[];
+}
+
+export interface AssemblerOptions {
+  /** Close an event once this many records of other events have arrived after its last record. */
+  windowRecords?: number;
+  /** …or once log time has moved this far past the event's time. */
+  windowMs?: number;
+  /** Hard cap on events held open at once (oldest are closed first). */
+  maxInflight?: number;
+}
+
+interface Pending extends RawEvent {
+  lastSeq: number;
+}
+
+const SERIAL_SPACE = 2 ** 32;
+/** A forward jump larger than this is a new run (another boot or an unrelated file), not a loss. */
+const MAX_GAP = 1_000_000;
+const RECENT_CLOSED = 4096;
+
+/**
+ * Groups records into events by (node, time, serial). auditd writes no EOE to its log, so an event closes when
+ * records of later events have gone past a bounded window; an EOE closes it at once. Also watches serial
+ * continuity per node and reports gaps (possible lost events) as diagnostics.
+ */
+export class EventAssembler {
+  private readonly inflight = new Map<string, Pending>();
+  private readonly recentClosed = new Map<string, Set<string>>();
+  private seq = 0;
+  private maxTime = 0;
+  private readonly windowRecords: number;
+  private readonly windowMs: number;
+  private readonly maxInflight: number;
+  private readonly runs = new Map<string, SerialRun>();
+  /** Serials reported missing so far (possible lost events). */
+  lostEvents = 0;
+
+  constructor(
+    private readonly onEvent: (e: RawEvent) => void,
+    private readonly onDiagnostic: (d: Diagnostic) => void,
+    opts: AssemblerOptions = {},
+  ) {
+    this.windowRecords = opts.windowRecords ?? 256;
+    this.windowMs = opts.windowMs ?? 3000;
+    this.maxInflight = opts.maxInflight ?? 10_000;
+  }
+
+  /** Adds one record; may close (emit) older events. */
+  push(r: AuditRecord): void {
+    this.seq++;
+    if (r.time > this.maxTime) this.maxTime = r.time;
+    const key = eventKey(r);
+    if (r.type === 'EOE') {
+      const p = this.inflight.get(key);
+      if (p) this.close(p);
+      return;
+    }
+    let p = this.inflight.get(key);
+    if (p) {
+      if (p.records.some((x) => x.type === r.type && x.body === r.body)) {
+        this.onDiagnostic({ kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source });
+        return;
+      }
+      p.records.push(r);
+      p.lastSeq = this.seq;
+    } else {
+      const closed = this.recentClosed.get(key);
+      if (closed) {
+        const dup = closed.has(r.type + '\u0000' + r.body);
+        this.onDiagnostic(
+          dup
+            ? { kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source }
+            : { kind: 'late-record', message: `${r.type} record of event ${r.serial} arrived after the event was closed`, source: r.source },
+        );
+        return;
+      }
+      if (!r.type.startsWith('DAEMON_')) this.trackSerial(r);
+      p = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq };
+      this.inflight.set(key, p);
+    }
+    this.closeExpired(key);
+  }
+
+  /** Closes every open event (end of input). */
+  flush(): void {
+    for (const p of [...this.inflight.values()]) this.close(p);
+    for (const run of this.runs.values()) this.reportMissing(run, Infinity);
+    this.runs.clear();
+  }
+
+  /** Ends the current contiguous run of serials (a new input file that is not a continuation). */
+  resetRuns(): void {
+    for (const run of this.runs.values()) this.reportMissing(run, Infinity);
+    this.runs.clear();
+  }
+
+  private closeExpired(currentKey: string): void {
+    for (const p of this.inflight.values()) {
+      if (p.key === currentKey && this.inflight.size <= this.maxInflight) break;
+      const old = this.seq - p.lastSeq >= this.windowRecords || this.maxTime - p.time > this.windowMs;
+      if (!old && this.inflight.size <= this.maxInflight) break;
+      this.close(p);
+    }
+  }
+
+  private close(p: Pending): void {
+    this.inflight.delete(p.key);
+    const sigs = new Set<string>();
+    for (const r of p.records) sigs.add(r.type + '\u0000' + r.body);
+    this.recentClosed.set(p.key, sigs);
+    if (this.recentClosed.size > RECENT_CLOSED) this.recentClosed.delete(this.recentClosed.keys().next().value!);
+    this.onEvent({ key: p.key, node: p.node, time: p.time, serial: p.serial, records: p.records });
+  }
+
+  private trackSerial(r: AuditRecord): void {
+    const nodeKey = r.node ?? '';
+    let run = this.runs.get(nodeKey);
+    if (!run) {
+      this.runs.set(nodeKey, { node: r.node, last: r.serial, lastTime: r.time, missing: new Map(), source: r.source });
+      return;
+    }
+    const delta = (r.serial - run.last + SERIAL_SPACE) % SERIAL_SPACE;
+    if (delta === 0) return;
+    if (delta < SERIAL_SPACE / 2) {
+      if (delta > MAX_GAP || r.time + 60_000 < run.lastTime) {
+        // Serials jumped far ahead, or time went back a minute: a reboot or another log, not a loss.
+        this.reportMissing(run, Infinity);
+        this.runs.set(nodeKey, { node: r.node, last: r.serial, lastTime: r.time, missing: new Map(), source: r.source });
+        return;
+      }
+      if (delta > 1) {
+        for (let s = 1; s < delta && run.missing.size < 100_000; s++) run.missing.set((run.last + s) % SERIAL_SPACE, this.seq);
+        if (delta - 1 > 100_000) run.bulkMissing = (run.bulkMissing ?? 0) + (delta - 1 - 100_000);
+        run.source = r.source;
+      }
+      run.last = r.serial;
+      run.lastTime = r.time;
+    } else {
+      // Backwards: an out-of-order record fills a gap, or a restart (reboot, another file) begins a new run.
+      if (run.missing.delete(r.serial)) return;
+      const back = SERIAL_SPACE - delta;
+      if (back > this.windowRecords * 4 && r.time < run.lastTime) {
+        this.reportMissing(run, Infinity);
+        this.runs.set(nodeKey, { node: r.node, last: r.serial, lastTime: r.time, missing: new Map(), source: r.source });
+      }
+    }
+    this.reportMissing(run, this.seq - this.windowRecords * 4);
+  }
+
+  private reportMissing(run: SerialRun, beforeSeq: number): void {
+    let n = run.bulkMissing ?? 0;
+    let first: number | null = null;
+    for (const [serial, seq] of run.missing) {
+      if (seq > beforeSeq) break;
+      if (first === null) first = serial;
+      run.missing.delete(serial);
+      n++;
+    }
+    run.bulkMissing = 0;
+    if (n === 0) return;
+    this.lostEvents += n;
+    this.onDiagnostic({
+      kind: 'lost-events',
+      message: `${n} serial${n === 1 ? '' : 's'} missing${first !== null ? ` from ${first}` : ''}${run.node ? ` on node ${run.node}` : ''}: possible lost events (backlog overflow or rotated-away records)`,
+      count: n,
+      node: run.node,
+      source: run.source,
+    });
+  }
+}
+
+interface SerialRun {
+  node: string | null;
+  last: number;
+  lastTime: number;
+  /** serial → record sequence number when it was found missing. */
+  missing: Map<number, number>;
+  bulkMissing?: number;
+  source: AuditRecord['source'];
+}

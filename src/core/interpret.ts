@@ -1,0 +1,528 @@
+import type { RawEvent } from './assembler';
+import { basenameB, dirnameB, inodeKey, joinB, normalizeB, type BPath, type InodeKey, type PathIndex } from './pathIndex';
+import { bytesToText, eventId, Fields, plainValue, untrustedBytes } from './record';
+import {
+  AUID_UNSET,
+  archFromHex,
+  errnoName,
+  isAtFdcwd,
+  syscallName,
+  syscallSemantics,
+  uringOpName,
+  uringSemantics,
+  type SyscallSemantics,
+} from './tables';
+import type { Action, AuditEvent, AuditObject, ObjectRole, ObjectType, ProcessInfo } from './types';
+
+/** A PATH item, decoded. */
+interface PathItem {
+  item: number;
+  name: BPath | null;
+  key: InodeKey | null;
+  inode: number | null;
+  dev: string | null;
+  type: ObjectType | null;
+  nametype: string;
+}
+
+/** A process seen in earlier events, for parent chains. */
+interface ProcSeen {
+  ppid: number | null;
+  comm: string | null;
+  exe: string | null;
+  argv: string[] | null;
+}
+
+/** State shared across events: the inode index and what we know of processes. */
+export interface InterpretContext {
+  index: PathIndex;
+  procs: Map<number, ProcSeen>;
+  /** Called when an object of the event is left waiting for its folder's path. */
+  onWait?(event: AuditEvent): void;
+  /** Called when a pending object of an already-emitted event gets its path. */
+  onResolved(event: AuditEvent): void;
+  /** Counts invalid UTF-8 in text that should be plain (quoted values are ASCII in real logs). */
+  onInvalidText?(): void;
+}
+
+const MAX_PROCS = 4096;
+
+/** Decodes a byte string for output; invalid UTF-8 becomes `\xNN` and the object also gets `pathHex`. */
+function outPath(b: BPath): { path: string; pathHex?: string } {
+  const buf = Buffer.from(b, 'latin1');
+  const { text, valid } = bytesToText(buf);
+  return valid ? { path: text } : { path: text, pathHex: buf.toString('hex') };
+}
+
+function text(buf: Buffer | null): string | null {
+  return buf === null ? null : bytesToText(buf).text;
+}
+
+function modeType(mode: string | null): ObjectType | null {
+  if (!mode) return null;
+  const m = parseInt(mode, 8);
+  if (Number.isNaN(m)) return null;
+  switch (m & 0o170000) {
+    case 0o040000:
+      return 'dir';
+    case 0o100000:
+      return 'file';
+    case 0o120000:
+      return 'symlink';
+    default:
+      return 'other';
+  }
+}
+
+function idOrNull(n: number | null): number | null {
+  return n === null || n === AUID_UNSET ? null : n;
+}
+
+/** Splits `key` tokens: `(null)`, `"k"`, or hex of several keys joined by \x01. */
+function keysOf(tok: string | undefined): string[] {
+  const b = untrustedBytes(tok);
+  if (!b || b.length === 0) return [];
+  return bytesToText(b)
+    .text.split('\x01')
+    .filter((k) => k.length > 0);
+}
+
+/** argv from EXECVE records (possibly split as a1_len / a1[0] …) or from PROCTITLE (NUL-separated). */
+function argvOf(execve: Fields[], proctitle: Fields | undefined): string[] | null {
+  if (execve.length > 0) {
+    const all = new Map<string, string>();
+    for (const f of execve) for (const [k, v] of f.raw) if (!all.has(k)) all.set(k, v);
+    const argc = Number(plainValue(all.get('argc')) ?? NaN);
+    const out: string[] = [];
+    for (let i = 0; Number.isFinite(argc) ? i < argc : all.has(`a${i}`) || all.has(`a${i}[0]`); i++) {
+      const whole = all.get(`a${i}`);
+      if (whole !== undefined) {
+        out.push(text(untrustedBytes(whole)) ?? '');
+        continue;
+      }
+      const parts: Buffer[] = [];
+      for (let j = 0; all.has(`a${i}[${j}]`); j++) parts.push(untrustedBytes(all.get(`a${i}[${j}]`)) ?? Buffer.alloc(0));
+      if (parts.length === 0) break;
+      out.push(bytesToText(Buffer.concat(parts)).text);
+    }
+    return out;
+  }
+  if (proctitle) {
+    const b = proctitle.bytes('proctitle');
+    if (!b) return null;
+    const parts: string[] = [];
+    let start = 0;
+    for (let i = 0; i <= b.length; i++) {
+      if (i === b.length || b[i] === 0) {
+        if (i > start || i < b.length) parts.push(bytesToText(b.subarray(start, i)).text);
+        start = i + 1;
+      }
+    }
+    return parts;
+  }
+  return null;
+}
+
+function pathItem(f: Fields): PathItem {
+  const nameBuf = f.bytes('name');
+  const inodeStr = f.plain('inode');
+  const dev = f.plain('dev');
+  const inode = inodeStr !== null && /^\d+$/.test(inodeStr) ? Number(inodeStr) : null;
+  return {
+    item: f.int('item') ?? 0,
+    name: nameBuf === null ? null : nameBuf.toString('latin1', 0, nameBuf.length),
+    key: inode !== null && dev !== null ? inodeKey(dev, inode) : null,
+    inode,
+    dev,
+    type: modeType(f.plain('mode')),
+    nametype: f.plain('nametype') ?? 'UNKNOWN',
+  };
+}
+
+interface Target {
+  role: ObjectRole;
+  child: PathItem | null;
+  parent: PathItem | null;
+  /** Whether the name is relative to the CWD (AT_FDCWD or a non-*at call); null when unknown (io_uring). */
+  atCwd: boolean | null;
+}
+
+/** Picks the PARENT item that goes with a child: by directory prefix when the name has one, else by position. */
+function parentFor(child: PathItem, parents: PathItem[], position: number): PathItem | null {
+  if (parents.length === 0) return null;
+  if (child.name !== null && child.name.includes('/')) {
+    const dir = child.name.slice(0, child.name.lastIndexOf('/') + 1);
+    const m = parents.find((p) => p.name === dir);
+    if (m) return m;
+  }
+  return parents[Math.min(position, parents.length - 1)];
+}
+
+function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSemantics> | null, args: Fields | null, isUring: boolean): Target[] {
+  const parents = items.filter((i) => i.nametype === 'PARENT');
+  const children = items.filter((i) => i.nametype !== 'PARENT');
+  const atCwd = (arg: number | undefined): boolean | null => {
+    if (isUring) return null;
+    if (arg === undefined) return true;
+    const v = args?.plain(`a${arg}`);
+    return v ? isAtFdcwd(v) : null;
+  };
+  const out: Target[] = [];
+  if (action === 'deleted') {
+    const victims = children.filter((c) => c.nametype === 'DELETE');
+    const list = victims.length > 0 ? victims : children;
+    for (const c of list) out.push({ role: 'deleted', child: c, parent: parentFor(c, parents, 0), atCwd: atCwd(sem?.dirfdArg) });
+    if (list.length === 0 && parents.length > 0) out.push({ role: 'deleted', child: null, parent: parents[0], atCwd: atCwd(sem?.dirfdArg) });
+  } else if (action === 'renamed') {
+    const deletes = children.filter((c) => c.nametype === 'DELETE');
+    // io_uring logs the destination twice: once negative (no inode), once with the moved inode.
+    const allCreates = children.filter((c) => c.nametype === 'CREATE');
+    const keyed = allCreates.filter((c) => c.key !== null);
+    const creates = keyed.length > 0 ? keyed : allCreates.slice(0, 1);
+    const moved = new Set(creates.map((c) => c.key).filter((k) => k !== null));
+    const source = deletes.find((d) => d.key !== null && moved.has(d.key)) ?? deletes[0] ?? null;
+    if (source) out.push({ role: 'source', child: source, parent: parentFor(source, parents, 0), atCwd: atCwd(sem?.dirfdArg) });
+    for (const c of creates) out.push({ role: 'destination', child: c, parent: parentFor(c, parents, 1), atCwd: atCwd(sem?.newDirfdArg) });
+    for (const d of deletes) {
+      if (d === source) continue;
+      out.push({ role: 'replaced', child: d, parent: parentFor(d, parents, 1), atCwd: atCwd(sem?.newDirfdArg) });
+    }
+    if (out.length === 0 && children.length > 0) {
+      out.push({ role: 'source', child: children[0], parent: parentFor(children[0], parents, 0), atCwd: atCwd(sem?.dirfdArg) });
+    }
+    if (out.length === 0) {
+      // A failed rename may log only the folders; name them by the command line later (source first).
+      parents.forEach((p, i) => out.push({ role: i === 0 ? 'source' : 'destination', child: null, parent: p, atCwd: atCwd(i === 0 ? sem?.dirfdArg : sem?.newDirfdArg) }));
+      if (parents.length === 1) out.push({ role: 'destination', child: null, parent: parents[0], atCwd: atCwd(sem?.newDirfdArg) });
+    }
+  } else {
+    const role: ObjectRole = action === 'created' ? 'created' : action === 'modified' || action === 'attributes' ? 'modified' : 'other';
+    for (const c of children) {
+      const r: ObjectRole = c.nametype === 'CREATE' ? 'created' : c.nametype === 'DELETE' ? 'deleted' : role;
+      out.push({ role: r, child: c, parent: parentFor(c, parents, 0), atCwd: atCwd(sem?.dirfdArg) });
+    }
+  }
+  return out;
+}
+
+/** Turns one assembled event into the analysed form, learning from it and resolving what waited on it. */
+export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
+  let syscallRec: Fields | null = null;
+  let uringRec: Fields | null = null;
+  let cwdRec: Fields | null = null;
+  let proctitle: Fields | undefined;
+  const execve: Fields[] = [];
+  const paths: Fields[] = [];
+  const keys = new Set<string>();
+  let watchRemoved = false;
+  const recordTypes: string[] = [];
+  for (const r of raw.records) {
+    recordTypes.push(r.type);
+    const f = new Fields(r);
+    switch (r.type) {
+      case 'SYSCALL':
+        syscallRec ??= f;
+        break;
+      case 'URINGOP':
+        uringRec ??= f;
+        break;
+      case 'CWD':
+        cwdRec ??= f;
+        break;
+      case 'PATH':
+        paths.push(f);
+        break;
+      case 'PROCTITLE':
+        proctitle ??= f;
+        break;
+      case 'EXECVE':
+        execve.push(f);
+        break;
+      case 'CONFIG_CHANGE':
+        // The kernel's own remove_rule (a watched folder vanished) names the dir/path; auditctl -d/-W does not.
+        if (f.plain('op') === 'remove_rule' && (f.raw.has('dir') || f.raw.has('path'))) watchRemoved = true;
+        break;
+    }
+    if (r.body.includes('key=')) for (const k of keysOf(f.token('key'))) keys.add(k);
+  }
+
+  const main = syscallRec ?? uringRec;
+  let syscall: string | null = null;
+  let arch: string | null = null;
+  let uringOp: string | null | undefined;
+  let sem: Readonly<SyscallSemantics> | null = null;
+  if (syscallRec) {
+    const archHex = syscallRec.plain('arch');
+    arch = syscallRec.translated('ARCH') ?? (archHex ? archFromHex(archHex) ?? archHex : null);
+    const nr = syscallRec.int('syscall');
+    syscall = syscallRec.translated('SYSCALL') ?? (archHex && nr !== null ? syscallName(archHex, nr) : null) ?? (nr !== null ? String(nr) : null);
+    sem = syscall ? syscallSemantics(syscall) : null;
+  } else if (uringRec) {
+    const op = uringRec.int('uring_op');
+    uringOp = op === null ? null : uringOpName(op);
+    sem = op === null ? null : (uringSemantics(op) as SyscallSemantics | null);
+  }
+  const items = paths.map(pathItem).sort((a, b) => a.item - b.item);
+  let action: Action = sem?.action ?? 'other';
+  if (sem?.createdIfPathCreate && items.some((i) => i.nametype === 'CREATE')) action = 'created';
+
+  const successTok = main?.plain('success');
+  const success = successTok === 'yes' ? true : successTok === 'no' ? false : null;
+  const exit = main?.int('exit') ?? null;
+  const errno = success === false && exit !== null && exit < 0 ? errnoName(exit) ?? `E#${-exit}` : null;
+
+  const cwdBuf = cwdRec?.bytes('cwd') ?? null;
+  const cwd: BPath | null = cwdBuf ? cwdBuf.toString('latin1', 0, cwdBuf.length) : null;
+  const argv = argvOf(execve, proctitle);
+  const pid = main?.int('pid') ?? null;
+  const ppid = main?.int('ppid') ?? null;
+  const process: ProcessInfo = {
+    pid,
+    ppid,
+    comm: text(main?.bytes('comm') ?? null),
+    exe: text(main?.bytes('exe') ?? null),
+    cwd: cwd === null ? null : outPath(cwd).path,
+    argv,
+    uid: main?.int('uid') ?? null,
+    user: main?.translated('UID') ?? null,
+    euid: main?.int('euid') ?? null,
+    euser: main?.translated('EUID') ?? null,
+    gid: main?.int('gid') ?? null,
+    group: main?.translated('GID') ?? null,
+    auid: idOrNull(main?.int('auid') ?? null),
+    loginUser: idOrNull(main?.int('auid') ?? null) === null ? null : main?.translated('AUID') ?? null,
+    tty: main?.plain('tty') ?? null,
+    ses: idOrNull(main?.int('ses') ?? null),
+  };
+  if (pid !== null) {
+    const parents = parentChain(ppid, ctx.procs);
+    if (parents.length > 0) process.parents = parents;
+    ctx.procs.delete(pid);
+    ctx.procs.set(pid, { ppid, comm: process.comm, exe: process.exe, argv });
+    if (ctx.procs.size > MAX_PROCS) ctx.procs.delete(ctx.procs.keys().next().value!);
+  }
+
+  const event: AuditEvent = {
+    id: eventId(raw.node, raw.time, raw.serial),
+    serial: raw.serial,
+    time: new Date(raw.time).toISOString(),
+    timeMs: raw.time,
+    node: raw.node,
+    keys: [...keys],
+    recordTypes,
+    syscall,
+    arch,
+    success,
+    exit,
+    errno,
+    action,
+    watchRemoved,
+    ...(uringOp !== undefined ? { uringOp } : {}),
+    process,
+    objects: [],
+    source: raw.records[0].source,
+    records: raw.records.map((r) => r.source),
+  };
+
+  const targets = targetsOf(action, items, sem, syscallRec, uringRec !== null && syscallRec === null);
+  learnParents(targets, cwd, ctx.index);
+  const guessed = new Set<BPath>();
+  for (const t of targets) event.objects.push(resolveTarget(t, cwd, event, ctx, guessed));
+  if (action === 'renamed' && targets.every((t) => t.child === null)) orderGuessedRename(event);
+  learnOutcome(event, targets, ctx.index);
+  return event;
+}
+
+/** The folder a PARENT item names, when its name really is that folder (not the CWD stand-in). */
+function dirOfParent(p: PathItem, atCwd: boolean | null, cwd: BPath | null): BPath | null {
+  if (p.name === null) return null;
+  if (p.name.endsWith('/')) {
+    if (p.name.startsWith('/')) return normalizeB(p.name);
+    return atCwd === true && cwd ? normalizeB(joinB(cwd, p.name)) : null;
+  }
+  return atCwd === true ? normalizeB(p.name) : null;
+}
+
+/** The first command-line argument not yet used that names an entry directly inside `dir`, or null. */
+function guessFromArgv(dir: BPath, argv: string[] | null, cwd: BPath | null, used: Set<BPath>): BPath | null {
+  if (!argv) return null;
+  for (const abs of argvPaths(argv, cwd)) {
+    if (abs !== dir && dirnameB(abs) === dir && !used.has(abs)) return abs;
+  }
+  return null;
+}
+
+/** The command line's path-like arguments, absolute, in order. */
+function argvPaths(argv: string[], cwd: BPath | null): BPath[] {
+  const out: BPath[] = [];
+  for (const arg of argv.slice(1)) {
+    if (arg === '' || arg.startsWith('-')) continue;
+    const b = Buffer.from(arg, 'utf8').toString('latin1');
+    const abs = b.startsWith('/') ? normalizeB(b) : cwd ? normalizeB(joinB(cwd, b)) : null;
+    if (abs !== null) out.push(abs);
+  }
+  return out;
+}
+
+/** For a failed rename named only from the command line: the earlier argument is the source. */
+function orderGuessedRename(event: AuditEvent): void {
+  const argv = event.process.argv ?? [];
+  const pos = (p: string | null): number => {
+    const i = argv.findIndex((a) => p !== null && (a === p || p.endsWith('/' + a.replace(/\/+$/, ''))));
+    return i < 0 ? Infinity : i;
+  };
+  const objs = event.objects.filter((o) => o.path !== null && !o.path.endsWith('<unknown name>'));
+  objs.sort((a, b) => pos(a.path) - pos(b.path));
+  objs.forEach((o, i) => (o.role = i === 0 ? 'source' : 'destination'));
+  event.objects = objs;
+}
+
+function parentChain(ppid: number | null, procs: Map<number, ProcSeen>): NonNullable<ProcessInfo['parents']> {
+  const out: NonNullable<ProcessInfo['parents']> = [];
+  const seen = new Set<number>();
+  let p = ppid;
+  while (p !== null && p > 0 && !seen.has(p) && out.length < 16) {
+    seen.add(p);
+    const info = procs.get(p);
+    if (!info) break;
+    out.push({ pid: p, comm: info.comm, exe: info.exe, argv: info.argv });
+    p = info.ppid;
+  }
+  return out;
+}
+
+/**
+ * Learns directories from PARENT items, but only where the name really is that directory: the kernel writes the
+ * process CWD as the PARENT name when the child name has no `/` (name_len 0), which is the parent only for AT_FDCWD.
+ */
+function learnParents(targets: Target[], cwd: BPath | null, index: PathIndex): void {
+  for (const t of targets) {
+    const p = t.parent;
+    if (!p || p.key === null || p.name === null) continue;
+    const childName = t.child?.name ?? null;
+    if (childName !== null && childName.includes('/')) {
+      if (p.name.startsWith('/')) index.learnAbs(p.key, normalizeB(p.name), 'dir');
+      else if (t.atCwd === true && cwd) index.learnAbs(p.key, normalizeB(joinB(cwd, p.name)), 'dir');
+    } else if (childName !== null && t.atCwd === true && p.name.startsWith('/')) {
+      index.learnAbs(p.key, normalizeB(p.name), 'dir');
+    }
+  }
+}
+
+function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: InterpretContext, guessed: Set<BPath>): AuditObject {
+  const c = t.child;
+  const obj: AuditObject = {
+    role: t.role,
+    path: null,
+    confidence: 'uncertain',
+    inode: c?.inode ?? null,
+    dev: c?.dev ?? null,
+    type: c?.type ?? null,
+  };
+  const index = ctx.index;
+  const name = c?.name ?? null;
+
+  // What the process itself named, when the record says it exactly.
+  let seen: BPath | null = null;
+  if (name !== null && name.startsWith('/')) seen = normalizeB(name);
+  else if (name !== null && t.atCwd === true && cwd) seen = normalizeB(joinB(cwd, name));
+
+  // The watcher's view: the snapshot's path of the object itself or of its parent directory.
+  let snapPath: BPath | null = null;
+  const base = name !== null ? basenameB(name) : null;
+  if (c?.key && t.role !== 'destination') {
+    const own = index.pathOf(c.key, true);
+    if (own && (base === null || basenameB(own.path) === base)) snapPath = own.path;
+  }
+  if (snapPath === null && t.parent?.key && base !== null) {
+    const dir = index.pathOf(t.parent.key, true);
+    if (dir) snapPath = joinB(dir.path, base);
+  }
+
+  const set = (p: BPath, confidence: AuditObject['confidence'], seenAs: BPath | null, note?: string): void => {
+    const o = outPath(p);
+    obj.path = o.path;
+    if (o.pathHex) obj.pathHex = o.pathHex;
+    else delete obj.pathHex;
+    obj.confidence = confidence;
+    if (seenAs !== null && seenAs !== p) obj.seenAs = outPath(seenAs).path;
+    if (note) obj.note = note;
+    else delete obj.note;
+  };
+
+  if (seen !== null) {
+    if (snapPath !== null && snapPath !== seen) set(snapPath, 'rebuilt', seen, 'reached through another path (bind mount, symlink or mount namespace)');
+    else set(seen, 'exact', null);
+    return obj;
+  }
+  if (snapPath !== null) {
+    set(snapPath, 'rebuilt', null, 'rebuilt from the inode snapshot');
+    return obj;
+  }
+  if (name !== null && t.parent?.key) {
+    // Relative to a real dirfd: the PARENT name is the CWD, not the directory. Rebuild from the parent's inode.
+    const rel = name.includes('/') ? basenameB(name) : name;
+    const r = index.lookup(t.parent.key);
+    if (r && 'path' in r) {
+      set(joinB(r.path, rel), 'rebuilt', null, 'rebuilt from the parent directory inode');
+      return obj;
+    }
+    obj.note = `folder not yet known (inode ${t.parent.inode}); the kernel logged the CWD as parent`;
+    obj.path = outPath(joinB(`<folder inode ${t.parent.inode}>`, rel)).path;
+    if (r && 'waitOn' in r) {
+      const accepted = index.wait(r.waitOn, {
+        suffix: joinB(r.suffix, rel),
+        resolve: (p, viaSnapshot) => {
+          set(p, 'rebuilt', null, viaSnapshot ? 'rebuilt from the inode snapshot' : 'rebuilt from the parent directory inode, learned later in the log');
+          ctx.onResolved(event);
+        },
+      });
+      if (accepted) ctx.onWait?.(event);
+    }
+    return obj;
+  }
+  if (name === null && c?.key) {
+    // io_uring writes no names: only the inode can say which file it was.
+    const own = index.pathOf(c.key);
+    if (own && t.role !== 'destination') {
+      set(own.path, 'rebuilt', null, 'rebuilt from the inode (io_uring records carry no names)');
+      return obj;
+    }
+    const dir = t.parent?.key ? index.pathOf(t.parent.key) : null;
+    obj.note = `no name in the record (io_uring); inode ${c.inode}${dir ? ` in ${outPath(dir.path).path}` : ''}`;
+    if (dir) obj.path = outPath(joinB(dir.path, `<inode ${c.inode}>`)).path;
+    return obj;
+  }
+  if (t.parent?.name) {
+    // A failed call on a missing name logs only the folder (the name never became a dentry). The command line
+    // often holds it: a best guess, marked uncertain.
+    const dir = dirOfParent(t.parent, t.atCwd, cwd);
+    const guess = dir !== null ? guessFromArgv(dir, event.process.argv, cwd, guessed) : null;
+    if (guess !== null) {
+      guessed.add(guess);
+      set(guess, 'uncertain', null, 'name not in the record; taken from the command line');
+    } else {
+      obj.note = 'no name in the record';
+      if (dir !== null) obj.path = outPath(joinB(dir, '<unknown name>')).path;
+    }
+  }
+  return obj;
+}
+
+/** Updates the index with what the event did: creations and rename targets are learned, deletions retired. */
+function learnOutcome(event: AuditEvent, targets: Target[], index: PathIndex): void {
+  const ok = event.success !== false;
+  // Targets come in order source, destination, replaced: a moved inode ends up linked at its destination.
+  for (const t of targets) {
+    const c = t.child;
+    if (!c?.key) continue;
+    const type = c.type ?? index.typeOf(c.key);
+    const exists = ok || (t.role !== 'destination' && t.role !== 'created');
+    if (!exists) continue;
+    // The PARENT item's inode is the real directory even when its name is the CWD, so the link is always right;
+    // linking also hands over whatever waited on this inode (rm -rf deletes children before their folder).
+    if (c.name !== null && c.name !== '' && t.parent?.key) index.learnLink(c.key, t.parent.key, basenameB(c.name), type);
+    else if (c.name !== null && c.name.startsWith('/')) index.learnAbs(c.key, normalizeB(c.name), type);
+    if (ok && (t.role === 'deleted' || t.role === 'replaced')) index.retire(c.key);
+  }
+}

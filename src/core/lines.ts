@@ -1,0 +1,199 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { Diagnostic, SourceRef } from './types';
+
+/** One physical line of input as a latin1 string (one char per byte, so byte offsets stay exact). */
+export interface Line {
+  text: string;
+  source: SourceRef;
+  /** The input ended before this line's newline (a file copied while auditd was writing it). */
+  truncated: boolean;
+}
+
+/** Audit records are at most ~9 KB (MAX_AUDIT_MESSAGE_LENGTH 8970 plus ENRICHED text); anything far longer is garbage. */
+export const MAX_LINE_BYTES = 1 << 20;
+const CHUNK = 1 << 22;
+
+/**
+ * Splits a byte stream into lines with their file, line number and byte offset.
+ * Strips `\r\n`; a line longer than MAX_LINE_BYTES is skipped (reported, not buffered) so one hostile line cannot
+ * exhaust memory.
+ */
+export class LineSplitter {
+  private carry: Buffer[] = [];
+  private carryLen = 0;
+  private skipping = false;
+  private lineNo = 0;
+  private offset = 0;
+  private lineStart = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly onLine: (line: Line) => void,
+    private readonly onDiagnostic: (d: Diagnostic) => void,
+    startOffset = 0,
+    startLine = 0,
+  ) {
+    this.offset = startOffset;
+    this.lineStart = startOffset;
+    this.lineNo = startLine;
+  }
+
+  /** Bytes consumed so far (the offset where the next byte would go). */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** Feeds the next chunk of bytes. */
+  push(buf: Buffer, len = buf.length): void {
+    let start = 0;
+    while (start < len) {
+      const nl = buf.indexOf(10, start);
+      const end = nl === -1 || nl >= len ? len : nl;
+      if (end === len) {
+        this.keep(buf, start, len);
+        this.offset += len - start;
+        return;
+      }
+      this.lineNo++;
+      if (this.skipping || this.carryLen > 0) {
+        this.keep(buf, start, end);
+        this.finishCarried(false);
+      } else {
+        this.emit(buf.toString('latin1', start, end), this.lineStart, false);
+      }
+      this.offset += end + 1 - start;
+      this.lineStart = this.offset;
+      start = end + 1;
+    }
+  }
+
+  /** Flushes a final line that had no newline. */
+  end(): void {
+    if (this.carryLen > 0 || this.skipping) {
+      this.lineNo++;
+      this.finishCarried(true);
+      this.lineStart = this.offset;
+    }
+  }
+
+  private keep(buf: Buffer, start: number, end: number): void {
+    if (this.skipping) return;
+    if (this.carryLen + (end - start) > MAX_LINE_BYTES) {
+      this.skipping = true;
+      this.carry = [];
+      this.carryLen = 0;
+      return;
+    }
+    if (end > start) {
+      this.carry.push(Buffer.from(buf.subarray(start, end)));
+      this.carryLen += end - start;
+    }
+  }
+
+  private finishCarried(truncated: boolean): void {
+    const src = { file: this.file, line: this.lineNo, offset: this.lineStart };
+    if (this.skipping) {
+      this.onDiagnostic({ kind: 'oversized-line', message: `line longer than ${MAX_LINE_BYTES} bytes skipped`, source: src });
+      this.skipping = false;
+      return;
+    }
+    const whole = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry, this.carryLen);
+    this.carry = [];
+    this.carryLen = 0;
+    this.emit(whole.toString('latin1', 0, whole.length), this.lineStart, truncated);
+  }
+
+  private emit(text: string, offset: number, truncated: boolean): void {
+    if (text.length > 0 && text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    if (text.length === 0 && !truncated) return;
+    this.onLine({ text, source: { file: this.file, line: this.lineNo, offset }, truncated });
+  }
+}
+
+/** Orders rotated logs oldest first: `audit.log.9` … `audit.log.1`, then `audit.log`. */
+export function rotatedOrder(names: string[]): string[] {
+  const re = /^(.*?)(?:\.(\d+))?$/;
+  return names
+    .filter((n) => /^audit\.log(\.\d+)?$/.test(n))
+    .sort((a, b) => {
+      const na = Number(re.exec(a)![2] ?? 0);
+      const nb = Number(re.exec(b)![2] ?? 0);
+      return nb - na;
+    });
+}
+
+/** Expands CLI inputs into files: a directory becomes its rotated audit logs, oldest first; `-` is stdin. */
+export async function expandInputs(inputs: string[]): Promise<{ groups: string[][]; errors: string[] }> {
+  const groups: string[][] = [];
+  const errors: string[] = [];
+  for (const input of inputs) {
+    if (input === '-') {
+      groups.push(['-']);
+      continue;
+    }
+    try {
+      const st = await fsp.stat(input);
+      if (st.isDirectory()) {
+        const names = rotatedOrder(await fsp.readdir(input));
+        if (names.length === 0) errors.push(`${input}: no audit.log files in this directory`);
+        else groups.push(names.map((n) => path.join(input, n)));
+      } else {
+        groups.push([input]);
+      }
+    } catch (err) {
+      errors.push(`${input}: ${describeFsError(err)}`);
+    }
+  }
+  return { groups, errors };
+}
+
+/** A one-line explanation of a file-system error, without a stack. */
+export function describeFsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (audit logs are usually readable by root only: try sudo)';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return e?.message ?? String(err);
+  }
+}
+
+/** Reads one file (or stdin for `-`) through a LineSplitter, chunk by chunk; memory does not grow with the file. */
+export async function readLines(
+  file: string,
+  onLine: (line: Line) => void,
+  onDiagnostic: (d: Diagnostic) => void,
+  opts: { start?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const splitter = new LineSplitter(file, onLine, onDiagnostic, opts.start ?? 0);
+  if (file === '-') {
+    for await (const chunk of process.stdin) {
+      splitter.push(chunk as Buffer);
+      if (opts.signal?.aborted) break;
+    }
+    splitter.end();
+    return splitter.position;
+  }
+  const fh = await fsp.open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let pos = opts.start ?? 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      if (bytesRead === 0) break;
+      splitter.push(buf, bytesRead);
+      pos += bytesRead;
+      if (opts.signal?.aborted) break;
+    }
+    splitter.end();
+    return splitter.position;
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,189 @@
+import type { ObjectType, SnapshotEntry } from './types';
+
+/**
+ * Paths inside the index are byte strings: latin1 JS strings, one char per byte, so names that are not UTF-8
+ * survive joins unchanged. They become text only on output.
+ */
+export type BPath = string;
+
+/** `dev/inode`, the identity of a file-system object. */
+export type InodeKey = string;
+
+export function inodeKey(dev: string, inode: number | string): InodeKey {
+  return `${dev}/${inode}`;
+}
+
+interface Entry {
+  /** Absolute path (for roots of what we know), or undefined when linked to a parent. */
+  abs?: BPath;
+  parent?: InodeKey;
+  name?: BPath;
+  type: ObjectType | null;
+}
+
+/** A resolution that still waits on an unknown directory: `suffix` is the path below `waitOn`. */
+export interface Waiter {
+  suffix: BPath;
+  /** Called once when the path becomes known; `viaSnapshot` says the top of the chain came from the snapshot. */
+  resolve(path: BPath, viaSnapshot: boolean): void;
+}
+
+export type Lookup = { path: BPath; viaSnapshot: boolean } | { waitOn: InodeKey; suffix: BPath };
+
+const MAX_DEPTH = 4096;
+
+/** Joins a directory and a relative suffix (either may be empty). */
+export function joinB(dir: BPath, rel: BPath): BPath {
+  if (rel === '') return dir;
+  if (dir === '') return rel;
+  return dir.endsWith('/') ? dir + rel : `${dir}/${rel}`;
+}
+
+/** Normalises an absolute byte path: collapses `//`, `.` and `..`; no trailing slash (except `/`). */
+export function normalizeB(p: BPath): BPath {
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  return '/' + parts.join('/');
+}
+
+export function basenameB(p: BPath): BPath {
+  const t = p.endsWith('/') ? p.slice(0, -1) : p;
+  return t.slice(t.lastIndexOf('/') + 1);
+}
+
+export function dirnameB(p: BPath): BPath {
+  const t = p.endsWith('/') && p.length > 1 ? p.slice(0, -1) : p;
+  const i = t.lastIndexOf('/');
+  return i <= 0 ? '/' : t.slice(0, i);
+}
+
+/**
+ * inode → path, learned from the log (absolute PATH names, CREATE items, renames) and seeded from an optional
+ * snapshot. Entries are links (parent inode + name) wherever the parent is known, so a renamed directory carries
+ * its children along. Deleted inodes are retired at once: ext4 reuses inode numbers immediately.
+ * Waiters let an event deleted before its folder's path was known (rm -rf deletes children first) be finished later.
+ */
+export class PathIndex {
+  private readonly snap = new Map<InodeKey, Entry>();
+  private readonly learned = new Map<InodeKey, Entry>();
+  private readonly waiting = new Map<InodeKey, Waiter[]>();
+  private waiterCount = 0;
+
+  constructor(
+    snapshot: SnapshotEntry[] = [],
+    private readonly maxLearned = 1_000_000,
+    private readonly maxWaiters = 500_000,
+  ) {
+    const byPath = new Map<string, InodeKey>();
+    for (const e of snapshot) byPath.set(e.path, inodeKey(e.dev, e.inode));
+    for (const e of snapshot) {
+      const key = inodeKey(e.dev, e.inode);
+      const bpath = Buffer.from(e.path, 'utf8').toString('latin1');
+      const i = e.path.lastIndexOf('/');
+      const parentKey = i > 0 ? byPath.get(e.path.slice(0, i)) : undefined;
+      this.snap.set(key, parentKey && parentKey !== key ? { parent: parentKey, name: basenameB(bpath), type: e.type } : { abs: normalizeB(bpath), type: e.type });
+    }
+  }
+
+  get snapshotSize(): number {
+    return this.snap.size;
+  }
+
+  get pendingCount(): number {
+    return this.waiterCount;
+  }
+
+  /** True when the snapshot knows this inode (it is inside the watched tree as the user sees it). */
+  inSnapshot(key: InodeKey): boolean {
+    return this.snap.has(key);
+  }
+
+  typeOf(key: InodeKey): ObjectType | null {
+    return (this.snap.get(key) ?? this.learned.get(key))?.type ?? null;
+  }
+
+  /** Walks links up to an absolute root; when the chain breaks, says which inode it waits on. */
+  lookup(key: InodeKey, snapshotOnly = false): Lookup | null {
+    let suffix = '';
+    let k = key;
+    let viaSnapshot = true;
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+      let e = this.snap.get(k);
+      if (!e && !snapshotOnly) {
+        e = this.learned.get(k);
+        if (e) viaSnapshot = false;
+      }
+      if (!e) return depth === 0 && snapshotOnly ? null : { waitOn: k, suffix };
+      if (e.abs !== undefined) return { path: joinB(e.abs, suffix), viaSnapshot };
+      suffix = joinB(e.name!, suffix);
+      k = e.parent!;
+    }
+    return null;
+  }
+
+  /** The path of an inode when fully known, else null. */
+  pathOf(key: InodeKey, snapshotOnly = false): { path: BPath; viaSnapshot: boolean } | null {
+    const r = this.lookup(key, snapshotOnly);
+    return r && 'path' in r ? r : null;
+  }
+
+  /** Learns an absolute path for an inode (from an absolute name in the log). */
+  learnAbs(key: InodeKey, abs: BPath, type: ObjectType | null = null): void {
+    if (this.snap.has(key)) return; // the snapshot's (the watcher's) view wins over aliases
+    const cur = this.learned.get(key);
+    if (cur && cur.abs === abs) return;
+    this.setLearned(key, { abs, type: type ?? cur?.type ?? null });
+  }
+
+  /** Learns that an inode is `name` inside the directory `parent`. */
+  learnLink(key: InodeKey, parent: InodeKey, name: BPath, type: ObjectType | null = null): void {
+    if (key === parent) return;
+    if (this.snap.has(key)) {
+      const s = this.snap.get(key)!;
+      if (s.parent === parent && s.name === name) return;
+      // Moved inside or out of the snapshot's tree (a rename): the old snapshot position is stale.
+      this.snap.delete(key);
+    }
+    this.setLearned(key, { parent, name, type: type ?? this.learned.get(key)?.type ?? null });
+  }
+
+  /** Forgets an inode that was deleted (its number may be reused at once). */
+  retire(key: InodeKey): void {
+    this.snap.delete(key);
+    this.learned.delete(key);
+  }
+
+  /** Asks to be told when `key`'s path becomes known. */
+  wait(key: InodeKey, waiter: Waiter): boolean {
+    if (this.waiterCount >= this.maxWaiters) return false; // bounded: the object simply stays uncertain
+    let list = this.waiting.get(key);
+    if (!list) this.waiting.set(key, (list = []));
+    list.push(waiter);
+    this.waiterCount++;
+    return true;
+  }
+
+  private setLearned(key: InodeKey, e: Entry): void {
+    this.learned.delete(key);
+    this.learned.set(key, e);
+    if (this.learned.size > this.maxLearned) this.learned.delete(this.learned.keys().next().value!);
+    this.wake(key);
+  }
+
+  private wake(key: InodeKey): void {
+    const list = this.waiting.get(key);
+    if (!list) return;
+    this.waiting.delete(key);
+    this.waiterCount -= list.length;
+    const r = this.lookup(key);
+    for (const w of list) {
+      if (!r) continue;
+      if ('path' in r) w.resolve(joinB(r.path, w.suffix), r.viaSnapshot);
+      else this.wait(r.waitOn, { suffix: joinB(r.suffix, w.suffix), resolve: w.resolve });
+    }
+  }
+}
