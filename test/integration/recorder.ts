@@ -1,0 +1,1217 @@
+/**
+ * Fixture recorder: performs real deletions and renames under real auditd rules and saves, per case,
+ * the audit log slice, an inode snapshot of the tree and the ground truth (test/fixtures/recorded/<case>/).
+ *
+ *   node --import tsx test/integration/recorder.ts [--out DIR] [--list] [case ...]
+ *
+ * Needs root, a running auditd, gcc + liburing-dev (io_uring cases), python3, runuser, unshare, chattr, mount.
+ * A missing capability fails the case loudly; nothing is skipped. The truth is taken from lstat/realpath before
+ * each operation and checked against the file system after it; it never comes from parsing the log.
+ * Every command gets an argument vector (execFile), never a shell string: file names here contain quotes,
+ * newlines and backslashes on purpose.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsc, promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { formatDev, takeSnapshot } from '../../src/core/snapshot';
+import type { ObjectType } from '../../src/core/types';
+import type { Truth, TruthItem, TruthRole } from '../support/truth';
+
+const HERE = __dirname;
+const URING_DIR = path.join(HERE, 'uring');
+const DEFAULT_OUT = path.resolve(HERE, '..', 'fixtures', 'recorded');
+const MARKER = 'audit-lens-recorder';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes
+
+/** The outcome of one command. */
+export interface RunResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs FILE with an argument vector (no shell); rejects on a non-zero exit unless `allowFail`. */
+export function run(
+  file: string,
+  args: string[],
+  opts: { cwd?: string; allowFail?: boolean; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      {
+        cwd: opts.cwd ?? '/',
+        // English messages, so a failure's stderr can be checked against the expected errno text.
+        env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: opts.timeoutMs ?? 60_000,
+        encoding: 'utf8',
+      },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: string }) | null;
+        if (e && typeof e.code === 'string') {
+          reject(new Error(`cannot run ${file}: ${e.message}`));
+          return;
+        }
+        const res: RunResult = {
+          code: e ? ((e.code as number | undefined) ?? null) : 0,
+          signal: e?.signal ?? null,
+          stdout,
+          stderr,
+        };
+        if (res.code !== 0 && !opts.allowFail) {
+          reject(new Error(`${file} ${JSON.stringify(args)} exited ${res.code ?? res.signal}: ${stderr.trim()}`));
+        } else {
+          resolve(res);
+        }
+      },
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helper binaries (built at run time; binaries are never committed)
+
+/** Paths of the compiled io_uring helpers. */
+export interface Helpers {
+  uringOps: string;
+  uringRule: string;
+}
+
+let helpersPromise: Promise<Helpers> | null = null;
+
+async function buildOne(name: string, libs: string[], cacheRoot: string): Promise<string> {
+  const src = path.join(URING_DIR, `${name}.c`);
+  const text = await fsp.readFile(src);
+  const hash = createHash('sha256').update(text).update(libs.join(' ')).digest('hex').slice(0, 16);
+  const dir = path.join(cacheRoot, hash);
+  const out = path.join(dir, name);
+  try {
+    await fsp.access(out, fsc.X_OK);
+    return out;
+  } catch {
+    // not built yet
+  }
+  await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+  const tmp = `${out}.${process.pid}.tmp`;
+  await run('gcc', ['-O2', '-Wall', '-Wextra', '-o', tmp, src, ...libs]).catch((err: Error) => {
+    throw new Error(`building ${name} failed (need gcc${libs.length ? ' and liburing-dev' : ''}): ${err.message}`);
+  });
+  await fsp.rename(tmp, out);
+  return out;
+}
+
+/** Compiles uring_ops and uring_rule into a cache directory keyed by their source hash. */
+export function buildHelpers(): Promise<Helpers> {
+  helpersPromise ??= (async () => {
+    const cacheRoot = path.join(os.tmpdir(), 'audit-lens-recorder-bin');
+    const [uringOps, uringRule] = await Promise.all([
+      buildOne('uring_ops', ['-luring'], cacheRoot),
+      buildOne('uring_rule', [], cacheRoot),
+    ]);
+    return { uringOps, uringRule };
+  })();
+  return helpersPromise;
+}
+
+let pythonPromise: Promise<{ exe: string; comm: string }> | null = null;
+
+/** The real python3 interpreter (not a pyenv shim) and the comm the kernel gives it. */
+function python(): Promise<{ exe: string; comm: string }> {
+  pythonPromise ??= (async () => {
+    const r = await run('python3', ['-c', 'import sys; print(sys.executable); print(open("/proc/self/comm").read().strip())']);
+    const [exe, comm] = r.stdout.trim().split('\n');
+    if (!exe || !comm) throw new Error(`python3 did not report its executable: ${r.stdout}`);
+    return { exe, comm };
+  })();
+  return pythonPromise;
+}
+
+// Runs a JSON list of operations; paths arrive as JSON in argv, so any byte-safe UTF-8 name passes unharmed.
+const PY_OPS = String.raw`
+import errno, json, os, shutil, subprocess, sys
+res = []
+for op in json.loads(sys.argv[1]):
+    kind = op[0]
+    try:
+        if kind == 'unlink':
+            os.unlink(op[1])
+        elif kind == 'rmdir':
+            os.rmdir(op[1])
+        elif kind in ('unlink_at', 'rmdir_at'):
+            fd = os.open(op[1], os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                (os.unlink if kind == 'unlink_at' else os.rmdir)(op[2], dir_fd=fd)
+            finally:
+                os.close(fd)
+        elif kind == 'rmtree':
+            shutil.rmtree(op[1])
+        elif kind == 'rename':
+            os.rename(op[1], op[2])
+        elif kind == 'run':
+            p = subprocess.run(op[1], capture_output=True, text=True)
+            res.append({'op': kind, 'errno': None, 'code': p.returncode, 'stderr': p.stderr})
+            continue
+        else:
+            raise SystemExit('unknown op ' + kind)
+        res.append({'op': kind, 'errno': None})
+    except OSError as e:
+        res.append({'op': kind, 'errno': errno.errorcode.get(e.errno, str(e.errno))})
+print(json.dumps({'comm': open('/proc/self/comm').read().strip(), 'pid': os.getpid(), 'results': res}))
+`;
+
+/** One python operation: ['unlink', p] | ['rmdir', p] | ['unlink_at', dir, name] | ['rmdir_at', dir, name] | ['rmtree', p] | ['rename', a, b] | ['run', argv]. */
+export type PyOp = [string, ...(string | string[])[]];
+
+interface PyResult {
+  comm: string;
+  pid: number;
+  results: { op: string; errno: string | null; code?: number; stderr?: string }[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// auditd: status, log position, slices
+
+async function auditStatus(): Promise<Record<string, number>> {
+  const r = await run('auditctl', ['-s']);
+  const out: Record<string, number> = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(\w+) (\d+)/.exec(line);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+async function auditLogPath(): Promise<string> {
+  try {
+    const conf = await fsp.readFile('/etc/audit/auditd.conf', 'utf8');
+    const m = /^\s*log_file\s*=\s*(\S+)/m.exec(conf);
+    if (m) return m[1];
+  } catch {
+    // default below
+  }
+  return '/var/log/audit/audit.log';
+}
+
+/** Where the log was when a case started: its inode survives rotation (audit.log → audit.log.1). */
+export interface LogMark {
+  file: string;
+  ino: number;
+  size: number;
+}
+
+async function markLog(): Promise<LogMark> {
+  const file = await auditLogPath();
+  const st = await fsp.stat(file);
+  return { file, ino: st.ino, size: st.size };
+}
+
+/** The rotation chain, oldest first: audit.log.N … audit.log.1, audit.log. */
+async function rotationChain(file: string): Promise<{ path: string; ino: number }[]> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const out: { path: string; ino: number; n: number }[] = [];
+  for (const name of await fsp.readdir(dir)) {
+    let n: number;
+    if (name === base) n = 0;
+    else if (name.startsWith(base + '.') && /^\d+$/.test(name.slice(base.length + 1))) n = Number(name.slice(base.length + 1));
+    else continue;
+    try {
+      out.push({ path: path.join(dir, name), ino: (await fsp.stat(path.join(dir, name))).ino, n });
+    } catch {
+      // rotated away while listing
+    }
+  }
+  return out.sort((a, b) => b.n - a.n);
+}
+
+async function readFrom(file: string, offset: number): Promise<Buffer> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.alloc(Math.max(0, size - offset));
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads every line written since `mark` up to and including the line holding `endText`, across a rotation.
+ * auditd writes kernel and user records in the order the kernel queued them, so once the end marker (sent after
+ * the last operation) is in the file, every record of the case is too.
+ */
+export async function readSlice(mark: LogMark, endText: string, timeoutMs = 20_000): Promise<Buffer> {
+  const needle = Buffer.from(endText);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const chain = await rotationChain(mark.file);
+    const i = chain.findIndex((f) => f.ino === mark.ino);
+    if (i < 0) throw new Error(`the audit log the case started in (inode ${mark.ino}) was rotated away`);
+    const parts = [await readFrom(chain[i].path, mark.size)];
+    for (const f of chain.slice(i + 1)) parts.push(await readFrom(f.path, 0));
+    const buf = Buffer.concat(parts);
+    const at = buf.indexOf(needle);
+    if (at >= 0) {
+      const nl = buf.indexOf(0x0a, at);
+      if (nl >= 0) return buf.subarray(0, nl + 1);
+    }
+    if (Date.now() > deadline) throw new Error(`auditd did not write ${JSON.stringify(endText)} within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Sends a user message through auditctl -m; it lands in the log in order with kernel records. */
+async function logMarker(text: string): Promise<void> {
+  await run('auditctl', ['-m', text]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rules
+
+interface AddedRule {
+  describe: string;
+  remove: () => Promise<unknown>;
+}
+
+/** The rules of one case, removed in reverse order; removal is idempotent and verified. */
+class RuleSet {
+  private added: AddedRule[] = [];
+  constructor(readonly key: string) {}
+
+  /** `auditctl -w VOL -p wa -k KEY`: VOL is a directory, so this is a recursive dir= rule. */
+  async addWatch(vol: string): Promise<void> {
+    await run('auditctl', ['-w', vol, '-p', 'wa', '-k', this.key]);
+    this.added.push({
+      describe: `-w ${vol}`,
+      remove: async () => {
+        // -W stats the path to pick dir= or path=; a missing folder would make it look for a path= rule.
+        await fsp.mkdir(vol, { recursive: true });
+        return run('auditctl', ['-W', vol, '-p', 'wa', '-k', this.key], { allowFail: true });
+      },
+    });
+  }
+
+  /** An exit rule on VOL itself (`-F path=VOL`), which logs the folder's own deletion with the key. */
+  async addPathRule(vol: string): Promise<void> {
+    const args = ['always,exit', '-F', 'arch=b64', '-F', `path=${vol}`, '-F', 'perm=wa', '-k', this.key];
+    await run('auditctl', ['-a', ...args]);
+    this.added.push({ describe: `-F path=${vol}`, remove: () => run('auditctl', ['-d', ...args], { allowFail: true }) });
+  }
+
+  /** A list-7 (io_uring exit) rule with dir=VOL, added through netlink since auditctl 3.0.9 refuses it. */
+  async addUringRule(vol: string): Promise<void> {
+    const { uringRule } = await buildHelpers();
+    const args = ['--key', this.key, '--dir', vol];
+    await run(uringRule, ['add', ...args]);
+    this.added.push({ describe: `io_uring dir=${vol}`, remove: () => run(uringRule, ['del', ...args], { allowFail: true }) });
+  }
+
+  /** Lines of `auditctl -l` and `uring_rule list` that still carry the key. */
+  async remaining(): Promise<string[]> {
+    const lines = (await run('auditctl', ['-l'])).stdout.split('\n');
+    const hasKey = (l: string) => {
+      const t = l.split(/\s+/);
+      return t.includes(`key=${this.key}`) || t.some((w, i) => w === '-k' && t[i + 1] === this.key);
+    };
+    const out = lines.filter(hasKey);
+    if (this.added.some((r) => r.describe.startsWith('io_uring'))) {
+      const { uringRule } = await buildHelpers();
+      out.push(...(await run(uringRule, ['list'])).stdout.split('\n').filter(hasKey));
+    }
+    return out;
+  }
+
+  /** Removes every rule added (reverse order), then checks none with the key remains; `auditctl -D -k` as last resort. */
+  async removeAll(): Promise<void> {
+    while (this.added.length > 0) {
+      const r = this.added.pop()!;
+      await r.remove().catch(() => undefined);
+    }
+    let left = await this.remaining();
+    if (left.length > 0) {
+      await run('auditctl', ['-D', '-k', this.key], { allowFail: true });
+      left = await this.remaining();
+    }
+    if (left.length > 0) throw new Error(`audit rules with key ${this.key} remain: ${left.join(' | ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Trees and truth
+
+/** A tree to build: a string is a file's content, an object a folder, `{ symlink }` a symbolic link. */
+export type TreeSpec = { [name: string]: string | TreeSpec | { symlink: string } };
+
+async function buildTree(dir: string, spec: TreeSpec): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  for (const [name, v] of Object.entries(spec)) {
+    const p = path.join(dir, name);
+    if (typeof v === 'string') await fsp.writeFile(p, v);
+    else if ('symlink' in v && typeof v.symlink === 'string') await fsp.symlink(v.symlink, p);
+    else await buildTree(p, v as TreeSpec);
+  }
+}
+
+function typeOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): ObjectType {
+  if (st.isDirectory()) return 'dir';
+  if (st.isFile()) return 'file';
+  if (st.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+async function lstatOrNull(p: string) {
+  try {
+    return await fsp.lstat(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+const STRERROR: Record<string, RegExp> = {
+  ENOENT: /No such file or directory/,
+  EACCES: /Permission denied/,
+  EBUSY: /Device or resource busy/,
+  EPERM: /Operation not permitted/,
+};
+
+/** What a case says about one object before operating on it. */
+interface ItemSpec {
+  role?: TruthRole;
+  action?: 'deleted' | 'renamed';
+  syscall: string | null;
+  uringOp?: string;
+  comm: string;
+  seenAs?: string | null;
+  errno?: string | null;
+  pathKnowable?: boolean;
+  note?: string;
+}
+
+/** The per-case workbench: paths, truth items, cleanups and the operations that record truth as they go. */
+export class CaseContext {
+  readonly items: TruthItem[] = [];
+  readonly notes: string[] = [];
+  private cleanups: (() => Promise<unknown>)[] = [];
+
+  constructor(
+    readonly name: string,
+    /** Temp root (a real path), holding vol and any outside/bind/link folders. */
+    readonly root: string,
+    /** The watched folder. */
+    readonly vol: string,
+    readonly key: string,
+  ) {}
+
+  /** Registers an undo step (umount, chattr -i), run in reverse order before the tree is removed. */
+  defer(fn: () => Promise<unknown>): void {
+    this.cleanups.push(fn);
+  }
+
+  async runCleanups(): Promise<Error[]> {
+    const errors: Error[] = [];
+    while (this.cleanups.length > 0) {
+      await this.cleanups.pop()!().catch((e: Error) => errors.push(e));
+    }
+    return errors;
+  }
+
+  /** Builds a tree under `dir` (default: the watched folder). */
+  build(spec: TreeSpec, dir = this.vol): Promise<void> {
+    return buildTree(dir, spec);
+  }
+
+  /** Truth for one object at real path `p`, from lstat now (inode null when it does not exist). */
+  async victim(p: string, spec: ItemSpec): Promise<TruthItem> {
+    const dir = path.dirname(p);
+    const real = await fsp.realpath(dir).catch(() => dir);
+    if (real !== dir) throw new Error(`recorder bug: truth path ${JSON.stringify(p)} is not a real path (${real})`);
+    const st = await lstatOrNull(p);
+    const errno = spec.errno ?? null;
+    if (!st && errno !== 'ENOENT') throw new Error(`recorder bug: ${JSON.stringify(p)} does not exist`);
+    const item: TruthItem = {
+      path: p,
+      inode: st ? st.ino : null,
+      dev: st ? formatDev(st.dev) : null,
+      type: st ? typeOf(st) : null,
+      action: spec.action ?? 'deleted',
+      role: spec.role ?? 'deleted',
+      success: errno === null,
+      errno,
+      seenAs: spec.seenAs ?? null,
+      syscall: spec.syscall,
+      comm: spec.comm,
+    };
+    if (spec.uringOp) item.uringOp = spec.uringOp;
+    if (spec.pathKnowable === false) item.pathKnowable = false;
+    if (spec.note) item.note = spec.note;
+    return item;
+  }
+
+  /**
+   * Truth for every object under (and including) real path `top`, children before parents as removal goes.
+   * `syscallOf` names the syscall per object; `seenAsRoot` maps `top` to the alias the process used.
+   */
+  async tree(
+    top: string,
+    spec: Omit<ItemSpec, 'syscall' | 'seenAs'> & { syscallOf: (p: string, isTop: boolean, type: ObjectType) => string },
+  ): Promise<TruthItem[]> {
+    const out: TruthItem[] = [];
+    const walk = async (p: string): Promise<void> => {
+      const st = await fsp.lstat(p);
+      if (st.isDirectory()) {
+        for (const name of (await fsp.readdir(p)).sort()) await walk(path.join(p, name));
+      }
+      out.push(await this.victim(p, { ...spec, syscall: spec.syscallOf(p, p === top, typeOf(st)) }));
+    };
+    await walk(top);
+    return out;
+  }
+
+  /** Truth for a rename of real `from` to real `to`: source, destination and, when `to` exists, replaced. */
+  async rename(from: string, to: string, spec: ItemSpec & { destKnowable?: boolean; destNote?: string }): Promise<TruthItem[]> {
+    const src = await this.victim(from, { ...spec, role: 'source', action: 'renamed' });
+    const dstDir = path.dirname(to);
+    if ((await fsp.realpath(dstDir)) !== dstDir) throw new Error(`recorder bug: ${to} is not a real path`);
+    const dst: TruthItem = {
+      path: to,
+      inode: src.inode,
+      dev: src.dev,
+      type: src.type,
+      action: 'renamed',
+      role: 'destination',
+      success: src.success,
+      errno: src.errno,
+      seenAs: null,
+      syscall: src.syscall,
+      ...(src.uringOp ? { uringOp: src.uringOp } : {}),
+      comm: src.comm,
+      ...(spec.destKnowable === false ? { pathKnowable: false } : {}),
+      ...(spec.destNote ? { note: spec.destNote } : {}),
+    };
+    const items = [src, dst];
+    if (await lstatOrNull(to)) items.push(await this.victim(to, { ...spec, role: 'replaced', action: 'renamed' }));
+    return items;
+  }
+
+  /**
+   * Runs `action`, then checks each item against the file system (deleted things are gone, failed ones are still
+   * there, a destination holds the moved inode) and keeps the items as truth.
+   */
+  async perform(items: TruthItem[], action: () => Promise<unknown>): Promise<void> {
+    await action();
+    for (const it of items) {
+      const st = await lstatOrNull(it.path);
+      const where = `${this.name}: after the operation, ${it.role} ${JSON.stringify(it.path)}`;
+      if (!it.success) {
+        if ((st === null) !== (it.inode === null)) throw new Error(`${where}: a failed attempt changed it`);
+      } else if (it.role === 'destination') {
+        if (!st || st.ino !== it.inode) throw new Error(`${where}: does not hold inode ${it.inode}`);
+      } else if (st && st.ino === it.inode) {
+        throw new Error(`${where}: still there`);
+      }
+    }
+    this.items.push(...items);
+  }
+
+  /** Runs a command; with `expect` it must fail with that errno's message, else it must succeed. */
+  async exec(file: string, args: string[], opts: { cwd?: string; expect?: string } = {}): Promise<RunResult> {
+    const r = await run(file, args, { cwd: opts.cwd, allowFail: true });
+    if (opts.expect) {
+      if (r.code === 0 || !STRERROR[opts.expect].test(r.stderr)) {
+        throw new Error(`${file} ${JSON.stringify(args)} should fail with ${opts.expect}, got ${r.code}: ${r.stderr.trim()}`);
+      }
+    } else if (r.code !== 0) {
+      throw new Error(`${file} ${JSON.stringify(args)} exited ${r.code}: ${r.stderr.trim()}`);
+    }
+    return r;
+  }
+
+  /** Runs python operations (optionally behind a prefix such as unshare); each result must have the expected errno. */
+  async python(ops: PyOp[], opts: { cwd?: string; expect?: (string | null)[]; prefix?: string[] } = {}): Promise<PyResult> {
+    const py = await python();
+    const argv = [...(opts.prefix ?? []), py.exe, '-c', PY_OPS, JSON.stringify(ops)];
+    const r = await run(argv[0], argv.slice(1), { cwd: opts.cwd });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as PyResult;
+    out.results.forEach((res, i) => {
+      const want = opts.expect?.[i] ?? null;
+      if (res.errno !== want) throw new Error(`python op ${JSON.stringify(ops[i])}: errno ${res.errno}, want ${want}`);
+      if (res.op === 'run' && res.code !== 0) throw new Error(`python run ${JSON.stringify(ops[i])}: ${res.code} ${res.stderr}`);
+    });
+    return out;
+  }
+
+  /** Runs uring_ops with the given op words; every result must have the expected errno (default success). */
+  async uring(args: string[], expect: (string | null)[] = []): Promise<void> {
+    const { uringOps } = await buildHelpers();
+    const r = await run(uringOps, args);
+    const res = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { op: string; res: number; errno: string | null });
+    res.forEach((x, i) => {
+      const want = expect[i] ?? null;
+      if (x.errno !== want) throw new Error(`uring_ops ${x.op} #${i}: ${x.errno} (res ${x.res}), want ${want}`);
+    });
+  }
+
+  /** Mounts (argv after `mount`) and registers the unmount. */
+  async mount(args: string[], target: string): Promise<void> {
+    await run('mount', args);
+    this.defer(() => run('umount', [target]));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cases
+
+/** One recorded scenario. */
+export interface CaseDef {
+  name: string;
+  description: string;
+  /** Adds the io_uring (list 7) rule. */
+  uring?: boolean;
+  /** Builds the tree before the snapshot is taken. */
+  setup(ctx: CaseContext): Promise<void>;
+  /** Performs the operations, taking truth before each. */
+  run(ctx: CaseContext): Promise<void>;
+}
+
+const FILE = 'x\n';
+const rmSyscall = () => 'unlinkat';
+
+/** A tree `levels` deep with `files` files per level and a side folder. */
+function deepTree(levels: number, files: number, tag: string): TreeSpec {
+  const level = (n: number): TreeSpec => {
+    const spec: TreeSpec = {};
+    for (let i = 1; i <= files; i++) spec[`${tag}${n}-file${i}.txt`] = FILE;
+    if (n < levels) spec[`level${n + 1}`] = level(n + 1);
+    if (n === 2) spec['side'] = { 'side-a.txt': FILE, 'side-b.log': FILE };
+    return spec;
+  };
+  return level(1);
+}
+
+const ODD_NAMES = [
+  'with space.txt',
+  "it's quoted.txt",
+  'say "hi".txt',
+  'new\nline.txt',
+  'tab\there.txt',
+  'back\\slash.txt',
+  '中文文件.txt',
+  'emoji 🎉 party.txt',
+];
+
+export const CASES: CaseDef[] = [
+  {
+    name: 'unlink-absolute',
+    description: 'rm and unlink(1) of files (and a symlink) by absolute path, cwd outside the folder',
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, 'alink': { symlink: 'a.txt' }, sub: { 'b.txt': FILE } });
+    },
+    async run(ctx) {
+      const { vol } = ctx;
+      for (const name of ['a.txt', 'alink']) {
+        const p = path.join(vol, name);
+        await ctx.perform([await ctx.victim(p, { syscall: 'unlinkat', comm: 'rm' })], () => ctx.exec('rm', [p]));
+      }
+      const b = path.join(vol, 'sub', 'b.txt');
+      await ctx.perform([await ctx.victim(b, { syscall: 'unlink', comm: 'unlink' })], () => ctx.exec('unlink', [b]));
+    },
+  },
+  {
+    name: 'unlink-relative',
+    description: 'rm and unlink(1) with relative names, cwd inside the watched folder',
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, sub: { 'b.txt': FILE, 'd.txt': FILE, deeper: { 'c.txt': FILE } } });
+    },
+    async run(ctx) {
+      const cwd = path.join(ctx.vol, 'sub');
+      const ops: [string, string, string][] = [
+        ['rm', 'b.txt', 'unlinkat'],
+        ['rm', '../a.txt', 'unlinkat'],
+        ['rm', './deeper/c.txt', 'unlinkat'],
+        ['unlink', 'd.txt', 'unlink'],
+      ];
+      for (const [cmd, rel, syscall] of ops) {
+        const real = path.resolve(cwd, rel);
+        await ctx.perform([await ctx.victim(real, { syscall, comm: cmd })], () => ctx.exec(cmd, [rel], { cwd }));
+      }
+    },
+  },
+  {
+    name: 'rm-rf-deep',
+    description: 'rm -rf of a 5-level tree with several files per level, cwd / (unlinkat with dirfds)',
+    async setup(ctx) {
+      await ctx.build({ deep: deepTree(5, 3, 'l'), 'keep.txt': FILE });
+    },
+    async run(ctx) {
+      const top = path.join(ctx.vol, 'deep');
+      const items = await ctx.tree(top, { comm: 'rm', syscallOf: rmSyscall });
+      await ctx.perform(items, () => ctx.exec('rm', ['-rf', top], { cwd: '/' }));
+    },
+  },
+  {
+    name: 'find-delete',
+    description: 'find VOL/x -delete, cwd / (find removes relative to directory fds, the start point too)',
+    async setup(ctx) {
+      await ctx.build({ x: { 'f1.txt': FILE, y: { 'f2.txt': FILE, z: { 'f3.txt': FILE, empty: {} } } }, 'keep.txt': FILE });
+    },
+    async run(ctx) {
+      const top = path.join(ctx.vol, 'x');
+      const items = await ctx.tree(top, { comm: 'find', syscallOf: rmSyscall });
+      await ctx.perform(items, () => ctx.exec('find', [top, '-delete'], { cwd: '/' }));
+    },
+  },
+  {
+    name: 'python-dir-fd-unlink',
+    description: 'Python os.unlink/os.rmdir(name, dir_fd=fd), cwd in the temp root outside the folder',
+    async setup(ctx) {
+      await ctx.build({ pd: { 'f1.txt': FILE, 'f2.txt': FILE, emptydir: {}, sub: { 'f3.txt': FILE } } });
+    },
+    async run(ctx) {
+      const { comm } = await python();
+      const dir = path.join(ctx.vol, 'pd');
+      const ops: [string, string][] = [
+        ['unlink_at', 'f1.txt'],
+        ['rmdir_at', 'emptydir'],
+        // A name with a slash relative to the dirfd: the DELETE item is "sub/f3.txt", its parent is sub.
+        ['unlink_at', 'sub/f3.txt'],
+        ['unlink_at', 'f2.txt'],
+      ];
+      for (const [op, name] of ops) {
+        const item = await ctx.victim(path.join(dir, name), { syscall: 'unlinkat', comm });
+        await ctx.perform([item], () => ctx.python([[op, dir, name]], { cwd: ctx.root }));
+      }
+    },
+  },
+  {
+    name: 'python-rmtree',
+    description: 'shutil.rmtree (fd-based: unlinkat relative to dirfds, rmdir(2) for the top), cwd /',
+    async setup(ctx) {
+      await ctx.build({ pt: { 'a.txt': FILE, b: { 'b.txt': FILE, c: { 'c1.txt': FILE, 'c2.txt': FILE } } } });
+    },
+    async run(ctx) {
+      const { comm } = await python();
+      const top = path.join(ctx.vol, 'pt');
+      const items = await ctx.tree(top, { comm, syscallOf: (_p, isTop) => (isTop ? 'rmdir' : 'unlinkat') });
+      await ctx.perform(items, () => ctx.python([['rmtree', top]], { cwd: '/' }));
+    },
+  },
+  {
+    name: 'rmdir',
+    description: 'rmdir(1) of empty folders by absolute and relative path',
+    async setup(ctx) {
+      await ctx.build({ empty1: {}, p: { q: {} }, empty2: {} });
+    },
+    async run(ctx) {
+      for (const rel of ['empty1', 'p/q']) {
+        const p = path.join(ctx.vol, rel);
+        await ctx.perform([await ctx.victim(p, { syscall: 'rmdir', comm: 'rmdir' })], () => ctx.exec('rmdir', [p]));
+      }
+      const p = path.join(ctx.vol, 'empty2');
+      await ctx.perform([await ctx.victim(p, { syscall: 'rmdir', comm: 'rmdir' })], () =>
+        ctx.exec('rmdir', ['empty2'], { cwd: ctx.vol }),
+      );
+    },
+  },
+  {
+    name: 'rename-out',
+    description: 'mv of files and a folder from the watched folder to a folder outside it',
+    async setup(ctx) {
+      await ctx.build({ 'doc.txt': FILE, 'report.txt': FILE, folder: { 'inner.txt': FILE } });
+      await ctx.build({}, path.join(ctx.root, 'outside'));
+    },
+    async run(ctx) {
+      const out = path.join(ctx.root, 'outside');
+      ctx.notes.push(
+        'mv first tries renameat2(RENAME_NOREPLACE) with the target as given; when that is an existing folder it ' +
+          'fails with EEXIST and mv retries into the folder through a dirfd. The EEXIST probes are in the log; they are not truth items.',
+      );
+      // `mv FILE DIR/`: the new name is relative to a dirfd on DIR, which is outside the snapshot.
+      const doc = path.join(ctx.vol, 'doc.txt');
+      await ctx.perform(
+        await ctx.rename(doc, path.join(out, 'doc.txt'), {
+          syscall: 'renameat2',
+          comm: 'mv',
+          destKnowable: false,
+          destNote:
+            'mv renames into the folder through a dirfd: this record names only "doc.txt" under a PARENT named like the cwd, ' +
+            'and the folder is outside the snapshot (another event may name it)',
+        }),
+        () => ctx.exec('mv', [doc, out + '/']),
+      );
+      // An explicit absolute destination: both names are absolute in the record.
+      const rep = path.join(ctx.vol, 'report.txt');
+      const repDst = path.join(out, 'report-moved.txt');
+      await ctx.perform(await ctx.rename(rep, repDst, { syscall: 'renameat2', comm: 'mv' }), () => ctx.exec('mv', [rep, repDst]));
+      const folder = path.join(ctx.vol, 'folder');
+      const folderDst = path.join(out, 'folder-moved');
+      await ctx.perform(await ctx.rename(folder, folderDst, { syscall: 'renameat2', comm: 'mv' }), () =>
+        ctx.exec('mv', [folder, folderDst]),
+      );
+    },
+  },
+  {
+    name: 'rename-over',
+    description: 'renames onto an existing file inside the folder: mv -f and Python os.rename',
+    async setup(ctx) {
+      await ctx.build({ 'new.txt': 'new\n', 'old.txt': 'old\n', sub: { 'x.txt': 'x\n', 'y.txt': 'y\n' } });
+    },
+    async run(ctx) {
+      const { comm } = await python();
+      ctx.notes.push('mv -f first tries renameat2(RENAME_NOREPLACE), which fails with EEXIST, then renameat(2); the probe is not a truth item.');
+      const a = path.join(ctx.vol, 'new.txt');
+      const b = path.join(ctx.vol, 'old.txt');
+      await ctx.perform(await ctx.rename(a, b, { syscall: 'renameat', comm: 'mv' }), () => ctx.exec('mv', ['-f', a, b]));
+      const x = path.join(ctx.vol, 'sub', 'x.txt');
+      const y = path.join(ctx.vol, 'sub', 'y.txt');
+      await ctx.perform(await ctx.rename(x, y, { syscall: 'rename', comm }), () => ctx.python([['rename', x, y]]));
+    },
+  },
+  {
+    name: 'fail-enoent',
+    description: 'rm and rmdir of names that do not exist in the folder (ENOENT, no inode)',
+    async setup(ctx) {
+      await ctx.build({ 'present.txt': FILE });
+    },
+    async run(ctx) {
+      const f = path.join(ctx.vol, 'missing.txt');
+      await ctx.perform([await ctx.victim(f, { syscall: 'unlinkat', comm: 'rm', errno: 'ENOENT' })], () =>
+        ctx.exec('rm', [f], { expect: 'ENOENT' }),
+      );
+      const d = path.join(ctx.vol, 'missing-dir');
+      await ctx.perform([await ctx.victim(d, { syscall: 'rmdir', comm: 'rmdir', errno: 'ENOENT' })], () =>
+        ctx.exec('rmdir', [d], { expect: 'ENOENT' }),
+      );
+    },
+  },
+  {
+    name: 'fail-eacces',
+    description: 'user nobody (runuser) tries rm -f and rmdir in a root-owned 0755 folder (EACCES)',
+    async setup(ctx) {
+      await ctx.build({ prot: { 'f.txt': FILE, d: {} } });
+      // nobody must reach the folder to be refused at the deletion itself, not at the path walk.
+      for (const p of [ctx.root, ctx.vol, path.join(ctx.vol, 'prot')]) await fsp.chmod(p, 0o755);
+    },
+    async run(ctx) {
+      const f = path.join(ctx.vol, 'prot', 'f.txt');
+      await ctx.perform([await ctx.victim(f, { syscall: 'unlinkat', comm: 'rm', errno: 'EACCES' })], () =>
+        ctx.exec('runuser', ['-u', 'nobody', '--', 'rm', '-f', f], { expect: 'EACCES' }),
+      );
+      const d = path.join(ctx.vol, 'prot', 'd');
+      await ctx.perform([await ctx.victim(d, { syscall: 'rmdir', comm: 'rmdir', errno: 'EACCES' })], () =>
+        ctx.exec('runuser', ['-u', 'nobody', '--', 'rmdir', d], { expect: 'EACCES' }),
+      );
+    },
+  },
+  {
+    name: 'fail-ebusy',
+    description: 'rmdir of a folder that is a tmpfs mount point (EBUSY); the record names the covered directory',
+    async setup(ctx) {
+      await ctx.build({ mnt: {}, 'keep.txt': FILE });
+    },
+    async run(ctx) {
+      const mnt = path.join(ctx.vol, 'mnt');
+      // Truth before mounting: rmdir looks the name up in the parent and sees the covered directory, not the tmpfs root.
+      const item = await ctx.victim(mnt, {
+        syscall: 'rmdir',
+        comm: 'rmdir',
+        errno: 'EBUSY',
+        note: 'a mount point: the inode is that of the covered directory, taken before the mount',
+      });
+      await ctx.mount(['-t', 'tmpfs', '-o', 'size=1m', 'al-rec-tmpfs', mnt], mnt);
+      await ctx.perform([item], () => ctx.exec('rmdir', [mnt], { expect: 'EBUSY' }));
+    },
+  },
+  {
+    name: 'fail-eperm',
+    description: 'rm -f of an immutable file and of a file in an immutable folder (chattr +i, EPERM)',
+    async setup(ctx) {
+      await ctx.build({ 'imm.txt': FILE, immdir: { 'f.txt': FILE } });
+    },
+    async run(ctx) {
+      const imm = path.join(ctx.vol, 'imm.txt');
+      const immdir = path.join(ctx.vol, 'immdir');
+      for (const p of [imm, immdir]) {
+        await run('chattr', ['+i', p]);
+        ctx.defer(() => run('chattr', ['-i', p]));
+      }
+      await ctx.perform([await ctx.victim(imm, { syscall: 'unlinkat', comm: 'rm', errno: 'EPERM' })], () =>
+        ctx.exec('rm', ['-f', imm], { expect: 'EPERM' }),
+      );
+      const f = path.join(immdir, 'f.txt');
+      await ctx.perform([await ctx.victim(f, { syscall: 'unlinkat', comm: 'rm', errno: 'EPERM' })], () =>
+        ctx.exec('rm', ['-f', f], { expect: 'EPERM' }),
+      );
+    },
+  },
+  {
+    name: 'odd-names',
+    description: 'names with spaces, quotes, newline, tab, backslash, CJK and emoji, removed by rm -rf and by Python',
+    async setup(ctx) {
+      const files = Object.fromEntries(ODD_NAMES.map((n) => [n, FILE]));
+      await ctx.build({
+        odd: { ...files, "dir with 'quotes' and 空格": { 'inner "q".txt': FILE, 'ünïcödé\tname.txt': FILE } },
+        odd2: files,
+      });
+    },
+    async run(ctx) {
+      const { comm } = await python();
+      const odd = path.join(ctx.vol, 'odd');
+      await ctx.perform(await ctx.tree(odd, { comm: 'rm', syscallOf: rmSyscall }), () => ctx.exec('rm', ['-rf', odd], { cwd: '/' }));
+      const odd2 = path.join(ctx.vol, 'odd2');
+      for (const name of ODD_NAMES) {
+        const p = path.join(odd2, name);
+        await ctx.perform([await ctx.victim(p, { syscall: 'unlink', comm })], () => ctx.python([['unlink', p]]));
+      }
+      await ctx.perform([await ctx.victim(odd2, { syscall: 'rmdir', comm })], () => ctx.python([['rmdir', odd2]]));
+    },
+  },
+  {
+    name: 'bind-mount',
+    description: 'deletions through a bind mount of the watched folder, by absolute path (seenAs = the bind path)',
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, sub: { 'b.txt': FILE }, emptydir: {}, 'c.txt': FILE });
+    },
+    async run(ctx) {
+      const { comm } = await python();
+      const bind = path.join(ctx.root, 'bind');
+      await fsp.mkdir(bind);
+      await ctx.mount(['--bind', ctx.vol, bind], bind);
+      const ops: [string, string, string, string][] = [
+        ['rm', 'a.txt', 'unlinkat', 'rm'],
+        ['unlink', 'sub/b.txt', 'unlink', 'unlink'],
+        ['rmdir', 'emptydir', 'rmdir', 'rmdir'],
+        ['python', 'c.txt', 'unlink', comm],
+      ];
+      for (const [cmd, rel, syscall, c] of ops) {
+        const seen = path.join(bind, rel);
+        const item = await ctx.victim(path.join(ctx.vol, rel), { syscall, comm: c, seenAs: seen });
+        await ctx.perform([item], () => (cmd === 'python' ? ctx.python([['unlink', seen]]) : ctx.exec(cmd, [seen])));
+      }
+    },
+  },
+  {
+    name: 'symlink-path',
+    description: 'deletions through a symlink to the watched folder (ln -s VOL link; rm link/file)',
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, sub: { 'b.txt': FILE }, emptydir: {} });
+    },
+    async run(ctx) {
+      const { comm } = await python();
+      const link = path.join(ctx.root, 'link');
+      await fsp.symlink(ctx.vol, link);
+      const ops: [string, string, string, string][] = [
+        ['rm', 'a.txt', 'unlinkat', 'rm'],
+        ['rmdir', 'emptydir', 'rmdir', 'rmdir'],
+        ['python', 'sub/b.txt', 'unlink', comm],
+      ];
+      for (const [cmd, rel, syscall, c] of ops) {
+        const seen = path.join(link, rel);
+        const item = await ctx.victim(path.join(ctx.vol, rel), { syscall, comm: c, seenAs: seen });
+        await ctx.perform([item], () => (cmd === 'python' ? ctx.python([['unlink', seen]]) : ctx.exec(cmd, [seen])));
+      }
+    },
+  },
+  {
+    name: 'mount-namespace',
+    description: 'deletions from inside unshare -m, with the folder bind-mounted at a path that exists only there',
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, sub: { 'b.txt': FILE }, emptydir: {} });
+    },
+    async run(ctx) {
+      const { comm } = await python();
+      // The mount point exists (empty) in the root namespace; the bind lives only in the private namespace.
+      const priv = await fsp.mkdtemp('/mnt/al-rec-ns-');
+      ctx.defer(() => fsp.rmdir(priv));
+      const seen = (rel: string) => path.join(priv, rel);
+      const items = [
+        await ctx.victim(path.join(ctx.vol, 'a.txt'), { syscall: 'unlinkat', comm: 'rm', seenAs: seen('a.txt') }),
+        await ctx.victim(path.join(ctx.vol, 'emptydir'), { syscall: 'rmdir', comm: 'rmdir', seenAs: seen('emptydir') }),
+        await ctx.victim(path.join(ctx.vol, 'sub', 'b.txt'), { syscall: 'unlink', comm, seenAs: seen('sub/b.txt') }),
+      ];
+      await ctx.perform(items, () =>
+        ctx.python(
+          [
+            ['run', ['mount', '--bind', ctx.vol, priv]],
+            ['run', ['rm', seen('a.txt')]],
+            ['run', ['rmdir', seen('emptydir')]],
+            ['unlink', seen('sub/b.txt')],
+          ],
+          { prefix: ['unshare', '--mount', '--propagation', 'private', '--'] },
+        ),
+      );
+    },
+  },
+  {
+    name: 'watched-folder-deleted',
+    description: 'rm -rf of the watched folder itself (the dir= rule is dropped), then mkdir + create + delete in it',
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, sub: { 'b.txt': FILE, deeper: { 'c.txt': FILE } } });
+    },
+    async run(ctx) {
+      const { vol } = ctx;
+      ctx.notes.push(
+        'The SYSCALL record of the folder’s own rmdir carries the key through the path= rule; in the same event the ' +
+          'kernel logs CONFIG_CHANGE op=remove_rule for the dir= rule. After mkdir only the path= rule remains.',
+      );
+      await ctx.perform(await ctx.tree(vol, { comm: 'rm', syscallOf: rmSyscall }), () => ctx.exec('rm', ['-rf', vol], { cwd: '/' }));
+      await ctx.exec('mkdir', [vol]);
+      const f = path.join(vol, 'new.txt');
+      await ctx.exec('touch', [f]);
+      await ctx.perform([await ctx.victim(f, { syscall: 'unlinkat', comm: 'rm' })], () => ctx.exec('rm', [f]));
+    },
+  },
+  {
+    name: 'uring-unlink',
+    description: 'IORING_OP_UNLINKAT of files and a folder (URINGOP records, PATH name=(null))',
+    uring: true,
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, emptydir: {}, sub: { 'b.txt': FILE } });
+    },
+    async run(ctx) {
+      const { vol } = ctx;
+      const spec = { syscall: null, uringOp: 'unlinkat', comm: 'uring_ops' };
+      const a = path.join(vol, 'a.txt');
+      const e = path.join(vol, 'emptydir');
+      const sub = path.join(vol, 'sub');
+      await ctx.perform([await ctx.victim(a, spec)], () => ctx.uring(['unlink', a]));
+      await ctx.perform([await ctx.victim(e, spec)], () => ctx.uring(['rmdir', e]));
+      await ctx.perform([await ctx.victim(path.join(sub, 'b.txt'), spec)], () => ctx.uring(['unlinkat', sub, 'b.txt']));
+    },
+  },
+  {
+    name: 'uring-rename',
+    description: 'IORING_OP_RENAMEAT to a new name and onto an existing file',
+    uring: true,
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': 'a\n', 'c.txt': 'c\n', 'd.txt': 'd\n' });
+    },
+    async run(ctx) {
+      const { vol } = ctx;
+      const spec = { syscall: null, uringOp: 'renameat', comm: 'uring_ops' };
+      const a = path.join(vol, 'a.txt');
+      const b = path.join(vol, 'b.txt');
+      await ctx.perform(
+        await ctx.rename(a, b, { ...spec, destKnowable: false, destNote: 'io_uring PATH records have name=(null) and b.txt is a new name' }),
+        () => ctx.uring(['rename', a, b]),
+      );
+      const c = path.join(vol, 'c.txt');
+      const d = path.join(vol, 'd.txt');
+      await ctx.perform(await ctx.rename(c, d, spec), () => ctx.uring(['rename', c, d]));
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Recording
+
+const ERRNO_NUM: Record<string, number> = { EPERM: 1, ENOENT: 2, EACCES: 13, EBUSY: 16 };
+// x86_64 numbers, to confirm the syscall each case claims; io_uring ops by their IORING_OP_* number.
+const SYSCALL_NUM: Record<string, number> = { rename: 82, rmdir: 84, unlink: 87, unlinkat: 263, renameat: 264, renameat2: 316 };
+const URING_OP_NUM: Record<string, number> = { renameat: 35, unlinkat: 36 };
+
+/**
+ * Checks the slice really holds the case (without interpreting it): every truth item's inode, or for a failure
+ * without inode its exit code, appears in an event that carries the key and has the syscall (or io_uring op) the
+ * case claims. Returns problems, empty when fine.
+ */
+export function verifySlice(slice: Buffer, truth: Truth): string[] {
+  const text = slice.toString('latin1');
+  const keyed = new Set<string>();
+  const bySerial = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /msg=audit\((\d+\.\d+:\d+)\)/.exec(line);
+    if (!m) continue;
+    const lines = bySerial.get(m[1]) ?? [];
+    lines.push(line);
+    bySerial.set(m[1], lines);
+    if (line.includes(`key="${truth.key}"`)) keyed.add(m[1]);
+  }
+  const x86 = process.arch === 'x64';
+  const problems: string[] = [];
+  if (keyed.size === 0) problems.push(`no record carries key="${truth.key}"`);
+  for (const it of truth.items) {
+    const found = [...keyed].some((serial) => {
+      const lines = bySerial.get(serial)!;
+      const head = it.uringOp ? ` uring_op=${URING_OP_NUM[it.uringOp]} ` : ` syscall=${SYSCALL_NUM[it.syscall ?? '']} `;
+      if (x86 && !lines.some((l) => l.includes(head))) return false;
+      if (it.inode !== null) return lines.some((l) => l.includes(` inode=${it.inode} dev=${it.dev} `));
+      return lines.some((l) => l.includes(` exit=-${ERRNO_NUM[it.errno ?? ''] ?? 'x'} `));
+    });
+    if (!found) problems.push(`no keyed event for ${it.role} ${JSON.stringify(it.path)} (inode ${it.inode}, ${it.errno ?? 'ok'})`);
+  }
+  return problems;
+}
+
+/** What one recording produced. */
+export interface RecordResult {
+  name: string;
+  dir: string;
+  truth: Truth;
+  bytes: number;
+  ms: number;
+}
+
+async function checkPrerequisites(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the recorder must run as root (it adds audit rules and mounts)');
+  const st = await auditStatus();
+  if (!st.pid) throw new Error('auditd is not running (auditctl -s shows pid 0): mkdir -p /var/log/audit; auditd');
+  if (!st.enabled) throw new Error('auditing is disabled (auditctl -e 1)');
+}
+
+/** Mount points at or below `dir` in this namespace (mountinfo escapes space, tab, newline and backslash as octal). */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await fsp.readFile('/proc/self/mountinfo', 'utf8');
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return text
+    .split('\n')
+    .map((l) => unescape(l.split(' ')[4] ?? ''))
+    .filter((m) => m === dir || m.startsWith(dir + '/'));
+}
+
+function keyFor(name: string): string {
+  return `al_${name.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 14)}_${randomBytes(3).toString('hex')}`;
+}
+
+/** Records one named case into `<outDir>/<case>/` (audit.log, snapshot.jsonl, truth.json); throws on any failure. */
+export async function recordCase(name: string, outDir: string): Promise<RecordResult> {
+  const def = CASES.find((c) => c.name === name);
+  if (!def) throw new Error(`unknown case ${name}; cases: ${CASES.map((c) => c.name).join(', ')}`);
+  return recordCaseDef(def, outDir);
+}
+
+/** Records any case definition (tests pass their own, e.g. one that fails on purpose). */
+export async function recordCaseDef(def: CaseDef, outDir: string): Promise<RecordResult> {
+  const name = def.name;
+  await checkPrerequisites();
+  if (def.uring) await buildHelpers();
+  await python();
+  const t0 = Date.now();
+  const key = keyFor(name);
+  const root = await fsp.realpath(await fsp.mkdtemp(path.join(os.tmpdir(), 'al-rec-')));
+  const vol = path.join(root, 'vol');
+  const ctx = new CaseContext(name, root, vol, key);
+  const rules = new RuleSet(key);
+  let slice: Buffer | null = null;
+  let snapshotText = '';
+  let failure: unknown = null;
+  try {
+    await fsp.mkdir(vol);
+    await def.setup(ctx);
+    const lines: string[] = [];
+    for await (const e of takeSnapshot(vol, (p, err) => {
+      throw new Error(`snapshot of ${p}: ${err.message}`);
+    })) {
+      lines.push(JSON.stringify(e));
+    }
+    snapshotText = lines.join('\n') + '\n';
+
+    const mark = await markLog();
+    const lostBefore = (await auditStatus()).lost ?? 0;
+    await rules.addWatch(vol);
+    await rules.addPathRule(vol);
+    if (def.uring) await rules.addUringRule(vol);
+    const listed = await rules.remaining();
+    if (listed.length < (def.uring ? 3 : 2)) throw new Error(`rules for ${key} not all in place: ${listed.join(' | ')}`);
+
+    const startText = `${MARKER} start case=${name} key=${key}`;
+    await logMarker(startText);
+    await readSlice(mark, startText);
+    await def.run(ctx);
+    await rules.removeAll();
+    const endText = `${MARKER} end case=${name} key=${key}`;
+    await logMarker(endText);
+    slice = await readSlice(mark, endText);
+    const lost = ((await auditStatus()).lost ?? 0) - lostBefore;
+    if (lost > 0) throw new Error(`the kernel lost ${lost} audit records during the case; raise auditctl -b and re-record`);
+  } catch (err) {
+    failure = err;
+  } finally {
+    const errors: unknown[] = [];
+    await rules.removeAll().catch((e) => errors.push(e));
+    errors.push(...(await ctx.runCleanups()));
+    // Never recurse into a mount that failed to come off: the tree stays for a person to look at.
+    const stuck = await mountsUnder(root);
+    if (stuck.length > 0) errors.push(new Error(`still mounted, ${root} left in place: ${stuck.join(', ')}`));
+    else await fsp.rm(root, { recursive: true, force: true }).catch((e) => errors.push(e));
+    if (failure === null && errors.length > 0) failure = errors[0];
+    else if (errors.length > 0) console.error(`${name}: cleanup also failed:`, ...errors);
+  }
+  if (failure !== null) throw failure;
+
+  const truth: Truth = {
+    case: name,
+    key,
+    watched: vol,
+    kernel: os.release(),
+    recordedAt: new Date(t0).toISOString(),
+    ...(ctx.notes.length ? { notes: ctx.notes } : {}),
+    items: ctx.items,
+  };
+  const problems = verifySlice(slice!, truth);
+  if (problems.length > 0) throw new Error(`${name}: the log slice is incomplete:\n  ${problems.join('\n  ')}`);
+
+  const dir = path.join(outDir, name);
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.mkdir(dir, { recursive: true });
+  await fsp.writeFile(path.join(dir, 'audit.log'), slice!);
+  await fsp.writeFile(path.join(dir, 'snapshot.jsonl'), snapshotText);
+  await fsp.writeFile(path.join(dir, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
+  return { name, dir, truth, bytes: slice!.length, ms: Date.now() - t0 };
+}
+
+/** Records several cases one after the other (auditd state is global, so never in parallel). */
+export async function recordCases(names: string[], outDir: string, log: (s: string) => void = () => undefined): Promise<RecordResult[]> {
+  const out: RecordResult[] = [];
+  for (const name of names) {
+    const r = await recordCase(name, outDir);
+    log(`${name}: ${r.truth.items.length} items, ${r.bytes} bytes, ${r.ms} ms`);
+    out.push(r);
+  }
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let outDir = DEFAULT_OUT;
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--out') outDir = path.resolve(argv[++i]);
+    else if (argv[i] === '--list') {
+      for (const c of CASES) console.log(`${c.name.padEnd(24)} ${c.description}`);
+      return 0;
+    } else if (argv[i] === '-h' || argv[i] === '--help') {
+      console.log('usage: node --import tsx test/integration/recorder.ts [--out DIR] [--list] [case ...]');
+      return 0;
+    } else names.push(argv[i]);
+  }
+  const t0 = Date.now();
+  const results = await recordCases(names.length ? names : CASES.map((c) => c.name), outDir, (s) => console.log(s));
+  const total = results.reduce((n, r) => n + r.bytes, 0);
+  console.log(`recorded ${results.length} cases into ${outDir}: ${total} bytes of log in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(`recorder: ${err.stack ?? err.message}`);
+      process.exit(1);
+    },
+  );
+}
