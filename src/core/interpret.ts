@@ -147,15 +147,33 @@ interface Target {
   atCwd: boolean | null;
 }
 
+/** The PARENT item whose name is the directory part of the child's name, when the name has one. */
+function parentByPrefix(child: PathItem | null, parents: PathItem[]): PathItem | null {
+  if (child?.name == null || !child.name.includes('/')) return null;
+  const dir = child.name.slice(0, child.name.lastIndexOf('/') + 1);
+  return parents.find((p) => p.name === dir) ?? null;
+}
+
 /** Picks the PARENT item that goes with a child: by directory prefix when the name has one, else by position. */
 function parentFor(child: PathItem, parents: PathItem[], position: number): PathItem | null {
   if (parents.length === 0) return null;
-  if (child.name !== null && child.name.includes('/')) {
-    const dir = child.name.slice(0, child.name.lastIndexOf('/') + 1);
-    const m = parents.find((p) => p.name === dir);
-    if (m) return m;
-  }
-  return parents[Math.min(position, parents.length - 1)];
+  return parentByPrefix(child, parents) ?? parents[Math.min(position, parents.length - 1)];
+}
+
+/**
+ * The old and new folders of a rename. Item order is not fixed (mv's renameat2 with a dirfd logs the new folder
+ * first, under the CWD's name), so match by name prefix where a name has one and give the other side the other folder.
+ */
+function renameParents(source: PathItem | null, dest: PathItem | null, parents: PathItem[]): [PathItem | null, PathItem | null] {
+  let sp = parentByPrefix(source, parents);
+  let dp = parentByPrefix(dest, parents);
+  const other = (p: PathItem): PathItem => parents.find((q) => q !== p && q.key !== p.key) ?? p;
+  if (!sp && !dp) {
+    sp = parents[0] ?? null;
+    dp = sp ? other(sp) : null;
+  } else if (!sp) sp = other(dp!);
+  else if (!dp) dp = other(sp);
+  return [sp, dp];
 }
 
 function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSemantics> | null, args: Fields | null, isUring: boolean): Target[] {
@@ -181,12 +199,11 @@ function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSeman
     const creates = keyed.length > 0 ? keyed : allCreates.slice(0, 1);
     const moved = new Set(creates.map((c) => c.key).filter((k) => k !== null));
     const source = deletes.find((d) => d.key !== null && moved.has(d.key)) ?? deletes[0] ?? null;
-    if (source) out.push({ role: 'source', child: source, parent: parentFor(source, parents, 0), atCwd: atCwd(sem?.dirfdArg) });
-    for (const c of creates) out.push({ role: 'destination', child: c, parent: parentFor(c, parents, 1), atCwd: atCwd(sem?.newDirfdArg) });
-    for (const d of deletes) {
-      if (d === source) continue;
-      out.push({ role: 'replaced', child: d, parent: parentFor(d, parents, 1), atCwd: atCwd(sem?.newDirfdArg) });
-    }
+    const replaced = deletes.filter((d) => d !== source);
+    const [sp, dp] = renameParents(source, creates[0] ?? replaced[0] ?? null, parents);
+    if (source) out.push({ role: 'source', child: source, parent: sp, atCwd: atCwd(sem?.dirfdArg) });
+    for (const c of creates) out.push({ role: 'destination', child: c, parent: dp, atCwd: atCwd(sem?.newDirfdArg) });
+    for (const d of replaced) out.push({ role: 'replaced', child: d, parent: dp, atCwd: atCwd(sem?.newDirfdArg) });
     if (out.length === 0 && children.length > 0) {
       out.push({ role: 'source', child: children[0], parent: parentFor(children[0], parents, 0), atCwd: atCwd(sem?.dirfdArg) });
     }
@@ -329,6 +346,7 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
   const guessed = new Set<BPath>();
   for (const t of targets) event.objects.push(resolveTarget(t, cwd, event, ctx, guessed));
   if (action === 'renamed' && targets.every((t) => t.child === null)) orderGuessedRename(event);
+  if (action === 'renamed') nameDestinationByReplaced(event);
   learnOutcome(event, targets, ctx.index);
   return event;
 }
@@ -362,6 +380,17 @@ function argvPaths(argv: string[], cwd: BPath | null): BPath[] {
     if (abs !== null) out.push(abs);
   }
   return out;
+}
+
+/** An io_uring rename onto an existing file names nothing, but the destination is where the replaced file was. */
+function nameDestinationByReplaced(event: AuditEvent): void {
+  const dest = event.objects.find((o) => o.role === 'destination');
+  const replaced = event.objects.find((o) => o.role === 'replaced');
+  if (!dest || !replaced || dest.confidence !== 'uncertain' || replaced.confidence === 'uncertain' || replaced.path === null) return;
+  dest.path = replaced.path;
+  if (replaced.pathHex) dest.pathHex = replaced.pathHex;
+  dest.confidence = 'rebuilt';
+  dest.note = 'the file it replaced was there';
 }
 
 /** For a failed rename named only from the command line: the earlier argument is the source. */

@@ -75,7 +75,7 @@ export class PathIndex {
 
   constructor(
     snapshot: SnapshotEntry[] = [],
-    private readonly maxLearned = 1_000_000,
+    private readonly maxLearned = 250_000,
     private readonly maxWaiters = 500_000,
   ) {
     const byPath = new Map<string, InodeKey>();
