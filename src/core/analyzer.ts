@@ -137,6 +137,12 @@ export class Analyzer {
     this.assembler.resetRuns();
   }
 
+  /** A live tail went quiet: closes the open events (serial tracking goes on). */
+  idle(): void {
+    this.assembler.closeAll();
+    if (this.settle) this.release(false);
+  }
+
   /** Closes every open event and releases everything held. */
   finish(): void {
     this.assembler.flush();

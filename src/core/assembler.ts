@@ -98,6 +98,14 @@ export class EventAssembler {
     this.runs.clear();
   }
 
+  /**
+   * Closes every open event without ending serial runs: for a live tail that has gone quiet (auditd writes an
+   * event's records together, so after a pause nothing more of them is coming).
+   */
+  closeAll(): void {
+    for (const p of [...this.inflight.values()]) this.close(p);
+  }
+
   /** Ends the current contiguous run of serials (a new input file that is not a continuation). */
   resetRuns(): void {
     for (const run of this.runs.values()) this.reportMissing(run, Infinity);

@@ -8,3 +8,5 @@ export { LineSplitter, readLines, expandInputs, rotatedOrder, describeFsError } 
 export type { Line } from './lines';
 export { parseRecord, splitFields, eventId } from './record';
 export { takeSnapshot, readSnapshot, formatDev } from './snapshot';
+export { tokenizeLine } from './tokenize';
+export type { Token, TokenKind } from './tokenize';
