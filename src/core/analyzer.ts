@@ -158,7 +158,7 @@ export class Analyzer {
   private onRawEvent(raw: RawEvent): void {
     this.events++;
     const f = this.filter;
-    if (this.keyNeedles && !raw.records.some((r) => this.keyNeedles!.some((n) => r.body.includes(n)))) return;
+    if (this.keyNeedles && !raw.records.some((r) => this.keyNeedles!.some((n) => r.raw.includes(n)))) return;
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
     if (!f.all && !raw.records.some((r) => r.type === 'PATH' || r.type === 'CONFIG_CHANGE')) return;
     const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };

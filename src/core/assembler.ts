@@ -26,7 +26,7 @@ interface Pending extends RawEvent {
 const SERIAL_SPACE = 2 ** 32;
 /** A forward jump larger than this is a new run (another boot or an unrelated file), not a loss. */
 const MAX_GAP = 1_000_000;
-const RECENT_CLOSED = 4096;
+const RECENT_CLOSED = 512;
 
 /**
  * Groups records into events by (node, time, serial). auditd writes no EOE to its log, so an event closes when
@@ -35,7 +35,9 @@ const RECENT_CLOSED = 4096;
  */
 export class EventAssembler {
   private readonly inflight = new Map<string, Pending>();
-  private readonly recentClosed = new Map<string, Set<string>>();
+  private readonly recentClosed = new Map<string, AuditRecord[]>();
+  /** The event the previous record went to: consecutive records of one event skip the map lookup. */
+  private last: Pending | null = null;
   private seq = 0;
   private maxTime = 0;
   private readonly windowRecords: number;
@@ -59,36 +61,51 @@ export class EventAssembler {
   push(r: AuditRecord): void {
     this.seq++;
     if (r.time > this.maxTime) this.maxTime = r.time;
+    const last = this.last;
+    if (last !== null && last.serial === r.serial && last.time === r.time && last.node === r.node && r.type !== 'EOE') {
+      this.append(last, r);
+      return;
+    }
     const key = eventKey(r);
     if (r.type === 'EOE') {
       const p = this.inflight.get(key);
       if (p) this.close(p);
       return;
     }
-    let p = this.inflight.get(key);
+    const p = this.inflight.get(key);
     if (p) {
-      if (p.records.some((x) => x.type === r.type && x.body === r.body)) {
+      this.append(p, r);
+      this.last = p;
+      return;
+    }
+    const closed = this.recentClosed.get(key);
+    if (closed) {
+      const dup = closed.some((x) => x.raw === r.raw);
+      this.onDiagnostic(
+        dup
+          ? { kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source }
+          : { kind: 'late-record', message: `${r.type} record of event ${r.serial} arrived after the event was closed`, source: r.source },
+      );
+      return;
+    }
+    if (!r.type.startsWith('DAEMON_')) this.trackSerial(r);
+    const np: Pending = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq };
+    this.inflight.set(key, np);
+    this.last = np;
+    // Expiry is checked when an event starts: records appended to open events cannot make others complete sooner.
+    this.closeExpired(key);
+  }
+
+  private append(p: Pending, r: AuditRecord): void {
+    const recs = p.records;
+    for (let i = 0; i < recs.length; i++) {
+      if (recs[i].raw === r.raw) {
         this.onDiagnostic({ kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source });
         return;
       }
-      p.records.push(r);
-      p.lastSeq = this.seq;
-    } else {
-      const closed = this.recentClosed.get(key);
-      if (closed) {
-        const dup = closed.has(r.type + '\u0000' + r.body);
-        this.onDiagnostic(
-          dup
-            ? { kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source }
-            : { kind: 'late-record', message: `${r.type} record of event ${r.serial} arrived after the event was closed`, source: r.source },
-        );
-        return;
-      }
-      if (!r.type.startsWith('DAEMON_')) this.trackSerial(r);
-      p = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq };
-      this.inflight.set(key, p);
     }
-    this.closeExpired(key);
+    recs.push(r);
+    p.lastSeq = this.seq;
   }
 
   /** Closes every open event (end of input). */
@@ -123,9 +140,8 @@ export class EventAssembler {
 
   private close(p: Pending): void {
     this.inflight.delete(p.key);
-    const sigs = new Set<string>();
-    for (const r of p.records) sigs.add(r.type + '\u0000' + r.body);
-    this.recentClosed.set(p.key, sigs);
+    if (this.last === p) this.last = null;
+    this.recentClosed.set(p.key, p.records);
     if (this.recentClosed.size > RECENT_CLOSED) this.recentClosed.delete(this.recentClosed.keys().next().value!);
     this.onEvent({ key: p.key, node: p.node, time: p.time, serial: p.serial, records: p.records });
   }

@@ -19,7 +19,11 @@ export function parseRecord(text: string, source: SourceRef): AuditRecord | null
   const sp = text.indexOf(' ', p + 5);
   if (sp < 0) return null;
   const type = text.slice(p + 5, sp);
-  if (type.length === 0 || !/^[A-Z0-9_]+$/.test(type)) return null;
+  if (type.length === 0) return null;
+  for (let i = 0; i < type.length; i++) {
+    const c = type.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return null;
+  }
   if (!text.startsWith('msg=audit(', sp + 1)) return null;
   const ts = sp + 11;
   const dot = text.indexOf('.', ts);
@@ -33,19 +37,38 @@ export function parseRecord(text: string, source: SourceRef): AuditRecord | null
   let bodyStart = close + 1;
   if (text.charCodeAt(bodyStart) === 58 /* : */) bodyStart++;
   if (text.charCodeAt(bodyStart) === 32) bodyStart++;
-  const gs = text.indexOf(GS, bodyStart);
   const msDigits = colon - dot - 1;
   const msValue = msDigits === 3 ? ms : Math.round(ms * 10 ** (3 - msDigits));
-  return {
-    type,
-    node,
-    time: sec * 1000 + msValue,
-    serial,
-    body: gs < 0 ? text.slice(bodyStart) : text.slice(bodyStart, gs),
-    enriched: gs < 0 ? null : text.slice(gs + 1),
-    source,
-    raw: text,
-  };
+  return new LazyRecord(type, node, sec * 1000 + msValue, serial, text, source, bodyStart);
+}
+
+/** A record whose body and ENRICHED part are cut from the line only when someone asks (most are never read). */
+class LazyRecord implements AuditRecord {
+  private gs = -2;
+  constructor(
+    readonly type: string,
+    readonly node: string | null,
+    readonly time: number,
+    readonly serial: number,
+    readonly raw: string,
+    readonly source: SourceRef,
+    private readonly bodyStart: number,
+  ) {}
+
+  private get sep(): number {
+    if (this.gs === -2) this.gs = this.raw.indexOf(GS, this.bodyStart);
+    return this.gs;
+  }
+
+  get body(): string {
+    const gs = this.sep;
+    return gs < 0 ? this.raw.slice(this.bodyStart) : this.raw.slice(this.bodyStart, gs);
+  }
+
+  get enriched(): string | null {
+    const gs = this.sep;
+    return gs < 0 ? null : this.raw.slice(gs + 1);
+  }
 }
 
 /** Parses decimal digits in text[from, to); -1 when empty or not all digits. */

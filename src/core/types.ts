@@ -21,9 +21,9 @@ export interface AuditRecord {
   time: number;
   serial: number;
   /** The raw part of the line after `msg=audit(...): ` and before the ENRICHED `\x1d`, as a latin1 string (one char per byte). */
-  body: string;
+  readonly body: string;
   /** The ENRICHED part after `\x1d`, latin1, or null. */
-  enriched: string | null;
+  readonly enriched: string | null;
   source: SourceRef;
   /** The whole line (latin1, without line terminator). */
   raw: string;
