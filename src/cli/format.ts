@@ -31,7 +31,9 @@ export const CSV_HEADER = [
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
+  let s = String(v);
+  // A file name is attacker-chosen: keep spreadsheets from reading it as a formula.
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -73,7 +75,10 @@ export function formatTime(ms: number, utc: boolean): string {
 
 /** Makes control characters in names visible, so a newline in a file name cannot forge a table row. */
 export function visible(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
+  // C0/C1 controls and bidirectional overrides could forge or reorder what a terminal shows.
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c.charCodeAt(0) < 0x100 ? '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0') : '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
+  );
 }
 
 function verb(e: AuditEvent): string {

@@ -16,14 +16,14 @@ export function parseTimeSpec(text: string, now: Date = new Date()): number | nu
     case 'today':
       return midnight.getTime();
     case 'yesterday':
-      return midnight.getTime() - 86_400_000;
+      return daysBefore(midnight, 1);
     case 'this-week': {
       const d = new Date(midnight);
       d.setDate(d.getDate() - d.getDay());
       return d.getTime();
     }
     case 'week-ago':
-      return midnight.getTime() - 7 * 86_400_000;
+      return daysBefore(midnight, 7);
     case 'this-month':
       return new Date(now.getFullYear(), now.getMonth(), 1).getTime();
     case 'this-year':
@@ -32,13 +32,15 @@ export function parseTimeSpec(text: string, now: Date = new Date()): number | nu
   let m = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(t);
   if (m) {
     const year = m[3].length === 2 ? 2000 + Number(m[3]) : Number(m[3]);
-    const d = new Date(year, Number(m[1]) - 1, Number(m[2]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
-    return d.getMonth() === Number(m[1]) - 1 ? d.getTime() : null;
+    const [h, min, sec] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+    if (h > 23 || min > 59 || sec > 59) return null;
+    const d = new Date(year, Number(m[1]) - 1, Number(m[2]), h, min, sec);
+    return d.getMonth() === Number(m[1]) - 1 && d.getDate() === Number(m[2]) ? d.getTime() : null;
   }
   m = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(t);
   if (m) {
     const d = new Date(now.getFullYear(), now.getMonth(), now.getDate(), Number(m[1]), Number(m[2]), Number(m[3] ?? 0));
-    return Number(m[1]) < 24 && Number(m[2]) < 60 ? d.getTime() : null;
+    return Number(m[1]) < 24 && Number(m[2]) < 60 && Number(m[3] ?? 0) < 60 ? d.getTime() : null;
   }
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) {
     // A date-only ISO string is local midnight, like the other forms (Date.parse would take it as UTC).
@@ -48,4 +50,11 @@ export function parseTimeSpec(text: string, now: Date = new Date()): number | nu
   }
   if (/^\d{9,11}(\.\d{1,3})?$/.test(t)) return Math.round(Number(t) * 1000);
   return null;
+}
+
+/** Local midnight `n` calendar days earlier (a day is not always 24 hours: daylight saving). */
+function daysBefore(midnight: Date, n: number): number {
+  const d = new Date(midnight);
+  d.setDate(d.getDate() - n);
+  return d.getTime();
 }

@@ -58,6 +58,19 @@ interface Held {
 }
 
 const MAX_KEPT_DIAGNOSTICS = 1000;
+const BLANK = /^[ \t]*$/;
+const HIGH_BYTE = /[\x80-\xff]/;
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether a latin1 line's bytes are valid UTF-8. */
+function validUtf8(latin1: string): boolean {
+  try {
+    utf8Strict.decode(Buffer.from(latin1, 'latin1'));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The streaming core: feed it lines (or records), it emits analysed events, updates and diagnostics.
@@ -121,19 +134,33 @@ export class Analyzer {
     if (line.truncated) {
       this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: line.source });
     }
-    const rec = parseRecord(line.text, line.source);
+    const rec = parseRecord(line.text, line.source, line.truncated);
     if (!rec) {
-      if (line.text.trim() === '') return;
+      if (BLANK.test(line.text)) return;
       this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(line.text), source: line.source });
       return;
     }
     this.records++;
+    // Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage.
+    if (HIGH_BYTE.test(line.text) && !validUtf8(line.text)) {
+      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: line.source });
+    }
     if (rec.time > this.lastTime) this.lastTime = rec.time;
     this.assembler.push(rec);
   }
 
+  /**
+   * Marks the end of one file: its open events are closed (auditd never splits an event across a rotation) and
+   * the next file's clock starts afresh, so files given out of order do not tear each other's events apart.
+   */
+  endFile(): void {
+    this.assembler.closeAll();
+    this.assembler.resetClock();
+  }
+
   /** Marks the end of one input (a file, or a directory's rotated set): serial runs do not continue past it. */
   endInput(): void {
+    this.endFile();
     this.assembler.resetRuns();
   }
 
@@ -297,6 +324,7 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
       } catch (err) {
         analyzer.diagnose({ kind: 'unreadable-input', message: `${file}: ${describeFsError(err)}` });
       }
+      analyzer.endFile();
       if (opts.signal?.aborted) break;
     }
     analyzer.endInput();

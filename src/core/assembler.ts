@@ -39,7 +39,8 @@ export class EventAssembler {
   /** The event the previous record went to: consecutive records of one event skip the map lookup. */
   private last: Pending | null = null;
   private seq = 0;
-  private maxTime = 0;
+  /** Newest log time seen per node: clocks of different machines are not compared. */
+  private readonly maxTime = new Map<string | null, number>();
   private readonly windowRecords: number;
   private readonly windowMs: number;
   private readonly maxInflight: number;
@@ -60,7 +61,7 @@ export class EventAssembler {
   /** Adds one record; may close (emit) older events. */
   push(r: AuditRecord): void {
     this.seq++;
-    if (r.time > this.maxTime) this.maxTime = r.time;
+    if (r.time > (this.maxTime.get(r.node) ?? 0)) this.maxTime.set(r.node, r.time);
     const last = this.last;
     if (last !== null && last.serial === r.serial && last.time === r.time && last.node === r.node && r.type !== 'EOE') {
       this.append(last, r);
@@ -123,6 +124,11 @@ export class EventAssembler {
     for (const p of [...this.inflight.values()]) this.close(p);
   }
 
+  /** Forgets the newest times seen (a new file starts: its clock is not compared with the last one's). */
+  resetClock(): void {
+    this.maxTime.clear();
+  }
+
   /** Ends the current contiguous run of serials (a new input file that is not a continuation). */
   resetRuns(): void {
     for (const run of this.runs.values()) this.reportMissing(run, Infinity);
@@ -132,7 +138,7 @@ export class EventAssembler {
   private closeExpired(currentKey: string): void {
     for (const p of this.inflight.values()) {
       if (p.key === currentKey && this.inflight.size <= this.maxInflight) break;
-      const old = this.seq - p.lastSeq >= this.windowRecords || this.maxTime - p.time > this.windowMs;
+      const old = this.seq - p.lastSeq >= this.windowRecords || (this.maxTime.get(p.node) ?? 0) - p.time > this.windowMs;
       if (!old && this.inflight.size <= this.maxInflight) break;
       this.close(p);
     }

@@ -41,8 +41,6 @@ export interface InterpretContext {
   onWait?(event: AuditEvent): void;
   /** Called when a pending object of an already-emitted event gets its path. */
   onResolved(event: AuditEvent): void;
-  /** Counts invalid UTF-8 in text that should be plain (quoted values are ASCII in real logs). */
-  onInvalidText?(): void;
 }
 
 const MAX_PROCS = 4096;
@@ -123,7 +121,7 @@ function argvOf(execve: Fields[], proctitle: Fields | undefined): string[] | nul
   return null;
 }
 
-function pathItem(f: Fields): PathItem {
+function pathItem(f: Fields, node: string | null): PathItem {
   const nameBuf = f.bytes('name');
   const inodeStr = f.plain('inode');
   const dev = f.plain('dev');
@@ -131,7 +129,7 @@ function pathItem(f: Fields): PathItem {
   return {
     item: f.int('item') ?? 0,
     name: nameBuf === null ? null : nameBuf.toString('latin1', 0, nameBuf.length),
-    key: inode !== null && dev !== null ? inodeKey(dev, inode) : null,
+    key: inode !== null && dev !== null ? inodeKey(dev, inode, node) : null,
     inode,
     dev,
     type: modeType(f.plain('mode')),
@@ -279,7 +277,7 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
     uringOp = op === null ? null : uringOpName(op);
     sem = op === null ? null : (uringSemantics(op) as SyscallSemantics | null);
   }
-  const items = paths.map(pathItem).sort((a, b) => a.item - b.item);
+  const items = paths.map((f) => pathItem(f, raw.node)).sort((a, b) => a.item - b.item);
   let action: Action = sem?.action ?? 'other';
   if (sem?.createdIfPathCreate && items.some((i) => i.nametype === 'CREATE')) action = 'created';
 
@@ -501,8 +499,8 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     if (r && 'waitOn' in r) {
       const accepted = index.wait(r.waitOn, {
         suffix: joinB(r.suffix, rel),
-        resolve: (p, viaSnapshot) => {
-          set(p, 'rebuilt', null, viaSnapshot ? 'rebuilt from the inode snapshot' : 'rebuilt from the parent directory inode, learned later in the log');
+        resolve: (p) => {
+          set(p, 'rebuilt', null, 'rebuilt from the parent directory inode, learned later in the log');
           ctx.onResolved(event);
         },
       });

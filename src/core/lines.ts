@@ -59,6 +59,12 @@ export class LineSplitter {
       if (this.skipping || this.carryLen > 0) {
         this.keep(buf, start, end);
         this.finishCarried(false);
+      } else if (end - start > MAX_LINE_BYTES) {
+        this.onDiagnostic({
+          kind: 'oversized-line',
+          message: `line longer than ${MAX_LINE_BYTES} bytes skipped`,
+          source: { file: this.file, line: this.lineNo, offset: this.lineStart },
+        });
       } else {
         this.emit(buf.toString('latin1', start, end), this.lineStart, false);
       }

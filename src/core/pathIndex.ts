@@ -9,8 +9,9 @@ export type BPath = string;
 /** `dev/inode`, the identity of a file-system object. */
 export type InodeKey = string;
 
-export function inodeKey(dev: string, inode: number | string): InodeKey {
-  return `${dev}/${inode}`;
+/** The identity of an object: inode numbers are per machine, so a remote node's objects get their own keys. */
+export function inodeKey(dev: string, inode: number | string, node: string | null = null): InodeKey {
+  return node === null ? `${dev}/${inode}` : `${node}|${dev}/${inode}`;
 }
 
 interface Entry {
@@ -24,7 +25,7 @@ interface Entry {
 /** A resolution that still waits on an unknown directory: `suffix` is the path below `waitOn`. */
 export interface Waiter {
   suffix: BPath;
-  /** Called once when the path becomes known; `viaSnapshot` says the top of the chain came from the snapshot. */
+  /** Called once when the path becomes known; `viaSnapshot` says every link of the chain came from the snapshot. */
   resolve(path: BPath, viaSnapshot: boolean): void;
 }
 
@@ -79,12 +80,12 @@ export class PathIndex {
     private readonly maxWaiters = 500_000,
   ) {
     const byPath = new Map<string, InodeKey>();
-    for (const e of snapshot) byPath.set(e.path, inodeKey(e.dev, e.inode));
+    for (const e of snapshot) byPath.set(`${e.node ?? ''}\u0000${e.path}`, inodeKey(e.dev, e.inode, e.node ?? null));
     for (const e of snapshot) {
-      const key = inodeKey(e.dev, e.inode);
+      const key = inodeKey(e.dev, e.inode, e.node ?? null);
       const bpath = Buffer.from(e.path, 'utf8').toString('latin1');
       const i = e.path.lastIndexOf('/');
-      const parentKey = i > 0 ? byPath.get(e.path.slice(0, i)) : undefined;
+      const parentKey = i > 0 ? byPath.get(`${e.node ?? ''}\u0000${e.path.slice(0, i)}`) : undefined;
       this.snap.set(key, parentKey && parentKey !== key ? { parent: parentKey, name: basenameB(bpath), type: e.type } : { abs: normalizeB(bpath), type: e.type });
     }
   }

@@ -6,7 +6,7 @@ const GS = '\x1d';
  * Parses a record's header only: `[node=N ]type=T msg=audit(SEC.MS:SERIAL): `. Fields are split later, and only
  * for records someone keeps. Returns null when the line is not an audit record.
  */
-export function parseRecord(text: string, source: SourceRef): AuditRecord | null {
+export function parseRecord(text: string, source: SourceRef, truncated = false): AuditRecord | null {
   let p = 0;
   let node: string | null = null;
   if (text.startsWith('node=')) {
@@ -22,7 +22,8 @@ export function parseRecord(text: string, source: SourceRef): AuditRecord | null
   if (type.length === 0) return null;
   for (let i = 0; i < type.length; i++) {
     const c = type.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return null;
+    // auditd writes UNKNOWN[1420] for record types newer than its own table.
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 91 || c === 93)) return null;
   }
   if (!text.startsWith('msg=audit(', sp + 1)) return null;
   const ts = sp + 11;
@@ -39,7 +40,7 @@ export function parseRecord(text: string, source: SourceRef): AuditRecord | null
   if (text.charCodeAt(bodyStart) === 32) bodyStart++;
   const msDigits = colon - dot - 1;
   const msValue = msDigits === 3 ? ms : Math.round(ms * 10 ** (3 - msDigits));
-  return new LazyRecord(type, node, sec * 1000 + msValue, serial, text, source, bodyStart);
+  return new LazyRecord(type, node, sec * 1000 + msValue, serial, text, source, bodyStart, truncated);
 }
 
 /** A record whose body and ENRICHED part are cut from the line only when someone asks (most are never read). */
@@ -53,6 +54,7 @@ class LazyRecord implements AuditRecord {
     readonly raw: string,
     readonly source: SourceRef,
     private readonly bodyStart: number,
+    readonly truncated: boolean,
   ) {}
 
   private get sep(): number {
@@ -125,7 +127,10 @@ export function splitFields(body: string, into: Map<string, string> = new Map())
     } else if (q === 39 /* ' */) {
       const end = body.indexOf("'", j + 1);
       const stop = end < 0 ? n : end;
+      // User-space payloads carry fields of their own; a `key=` among them is free text, never an audit key.
+      const had = into.get('key');
       splitFields(body.slice(j + 1, stop), into);
+      if (had === undefined) into.delete('key');
       value = body.slice(j, Math.min(n, stop + 1));
       j = stop + 1;
     } else {
@@ -147,11 +152,20 @@ export class Fields {
   constructor(readonly record: AuditRecord) {}
 
   get raw(): Map<string, string> {
-    return (this.rawMap ??= splitFields(this.record.body));
+    if (!this.rawMap) {
+      this.rawMap = splitFields(this.record.body);
+      // A line cut short: its last value may be cut too, so it is not trusted (unless the ENRICHED part follows).
+      if (this.record.truncated && this.record.enriched === null) dropLast(this.rawMap);
+    }
+    return this.rawMap;
   }
 
   get enriched(): Map<string, string> {
-    return (this.enrichedMap ??= this.record.enriched ? splitFields(this.record.enriched) : new Map());
+    if (!this.enrichedMap) {
+      this.enrichedMap = this.record.enriched ? splitFields(this.record.enriched) : new Map();
+      if (this.record.truncated) dropLast(this.enrichedMap);
+    }
+    return this.enrichedMap;
   }
 
   /** The raw token of a field (quotes kept), or undefined. */
@@ -187,6 +201,12 @@ export class Fields {
   translated(key: string): string | null {
     return plainValue(this.enriched.get(key));
   }
+}
+
+function dropLast(m: Map<string, string>): void {
+  let last: string | undefined;
+  for (const k of m.keys()) last = k;
+  if (last !== undefined) m.delete(last);
 }
 
 /** Strips quotes; treats `(null)`, `(none)` and `?` as null. */

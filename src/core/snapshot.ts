@@ -71,7 +71,7 @@ export async function readSnapshot(
     try {
       const e = JSON.parse(line) as SnapshotEntry;
       if (typeof e.dev !== 'string' || typeof e.inode !== 'number' || typeof e.path !== 'string') throw new Error('shape');
-      out.push({ dev: e.dev, inode: e.inode, type: e.type ?? 'other', path: e.path });
+      out.push({ ...(typeof e.node === 'string' ? { node: e.node } : {}), dev: e.dev, inode: e.inode, type: e.type ?? 'other', path: e.path });
     } catch {
       onBadLine(n, line);
     }

