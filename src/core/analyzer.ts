@@ -3,8 +3,9 @@ import { EventAssembler, type AssemblerOptions, type RawEvent } from './assemble
 import { interpret, type InterpretContext } from './interpret';
 import { describeFsError, expandInputs, readLines, type Line } from './lines';
 import { PathIndex } from './pathIndex';
-import { eventId, parseRecord } from './record';
-import type { AuditEvent, Diagnostic, DiagnosticKind, SnapshotEntry, StreamItem } from './types';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { eventId, LazyRecord, newHeader, parseHeaderBytes, parseRecordBytes } from './record';
+import type { AuditEvent, AuditRecord, Diagnostic, DiagnosticKind, SnapshotEntry, SourceRef, StreamItem } from './types';
 
 /** Which events to report. Keys and times select records cheaply before any field is split. */
 export interface EventFilter {
@@ -50,6 +51,19 @@ function matchesPath(e: AuditEvent, prefix: string): boolean {
   return e.objects.some((o) => underPrefix(o.path, prefix) || underPrefix(o.seenAs, prefix));
 }
 
+/** A skipped line remembered for a moment (see Analyzer.findWanted). */
+interface TailLine {
+  buf: Buffer | null;
+  start: number;
+  end: number;
+  file: string;
+  line: number;
+  offset: number;
+  serial: number;
+  time: number;
+  node: string | null;
+}
+
 interface Held {
   event: AuditEvent;
   pending: number;
@@ -58,18 +72,11 @@ interface Held {
 }
 
 const MAX_KEPT_DIAGNOSTICS = 1000;
-const BLANK = /^[ \t]*$/;
-const HIGH_BYTE = /[\x80-\xff]/;
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
-/** Whether a latin1 line's bytes are valid UTF-8. */
-function validUtf8(latin1: string): boolean {
-  try {
-    utf8Strict.decode(Buffer.from(latin1, 'latin1'));
-    return true;
-  } catch {
-    return false;
-  }
+/** Only spaces and tabs: an empty line, not a malformed one. */
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 32 && buf[i] !== 9) return false;
+  return true;
 }
 
 /**
@@ -99,6 +106,17 @@ export class Analyzer {
   private readonly held: Held[] = [];
   private readonly heldById = new Map<string, Held>();
   private heldStart = 0;
+  private readonly keyNeedleBytes: Buffer[] | null;
+  private readonly header = newHeader();
+  private readonly wantedIds = new Map<number, { time: number; node: string | null }[]>();
+  private readonly wantedOrder: number[] = [];
+  private skipSerial = -1;
+  private skipTime = -1;
+  private skipNode: string | null = null;
+  private readonly tail: TailLine[] = Array.from({ length: 256 }, () => ({ buf: null, start: 0, end: 0, file: '', line: 0, offset: 0, serial: 0, time: 0, node: null }));
+  private tailNext = 0;
+  private readonly keyHits = new WeakMap<Buffer, number[]>();
+  private readonly asciiChunks = new WeakMap<Buffer, boolean>();
   private lastTime = 0;
 
   constructor(
@@ -112,6 +130,7 @@ export class Analyzer {
     this.keyNeedles = this.filter.keys?.length
       ? this.filter.keys.flatMap((k) => [`"${k}"`, Buffer.from(k, 'utf8').toString('hex').toUpperCase()])
       : null;
+    this.keyNeedleBytes = this.keyNeedles?.map((n) => Buffer.from(n, 'latin1')) ?? null;
     this.assembler = new EventAssembler((e) => this.onRawEvent(e), (d) => this.diagnose(d), opts);
     this.ctx = {
       index: new PathIndex(opts.snapshot ?? []),
@@ -129,24 +148,163 @@ export class Analyzer {
     return this.assembler.lostEvents;
   }
 
-  /** Feeds one line of log text. */
+  /** Feeds one line of log text (latin1: one char per byte). */
   pushLine(line: Line): void {
-    if (line.truncated) {
-      this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: line.source });
+    const buf = Buffer.from(line.text, 'latin1');
+    const s = line.source;
+    this.accept(parseRecordBytes(buf, 0, buf.length, s.file, s.line, s.offset, line.truncated, line.text), buf, 0, buf.length, s, line.truncated);
+  }
+
+  /** Feeds one line as a byte range of a read buffer (the fast path: no string is made unless the record is read). */
+  pushBytes(buf: Buffer, start: number, end: number, file: string, line: number, offset: number, truncated: boolean): void {
+    if (this.keyNeedleBytes === null || truncated) {
+      this.accept(parseRecordBytes(buf, start, end, file, line, offset, truncated), buf, start, end, null, truncated, file, line, offset);
+      return;
     }
-    const rec = parseRecord(line.text, line.source, line.truncated);
+    // Key-filtered run: the events that carry a wanted key are found per read buffer with indexOf; records of
+    // other events are only counted (and their serials tracked), never built.
+    this.findWanted(buf);
+    const h = this.header;
+    if (!parseHeaderBytes(buf, start, end, h) || this.isWanted(h.node, h.time, h.serial)) {
+      this.accept(parseRecordBytes(buf, start, end, file, line, offset, truncated), buf, start, end, null, truncated, file, line, offset);
+      return;
+    }
+    this.records++;
+    if (!this.isAsciiChunk(buf)) {
+      const l = buf.subarray(start, end);
+      if (!isAscii(l) && !isUtf8(l)) this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: { file, line, offset } });
+    }
+    if (h.serial !== this.skipSerial || h.time !== this.skipTime || h.node !== this.skipNode) {
+      this.skipSerial = h.serial;
+      this.skipTime = h.time;
+      this.skipNode = h.node;
+      this.events++;
+      this.assembler.noteSkipped(h.node, h.time, h.serial, h.type, file, line, offset);
+    }
+    // Kept briefly: an event whose key-bearing record comes in the next read buffer gets these back.
+    const t = this.tail[this.tailNext];
+    t.buf = buf;
+    t.start = start;
+    t.end = end;
+    t.file = file;
+    t.line = line;
+    t.offset = offset;
+    t.serial = h.serial;
+    t.time = h.time;
+    t.node = h.node;
+    this.tailNext = (this.tailNext + 1) % this.tail.length;
+  }
+
+  private isWanted(node: string | null, time: number, serial: number): boolean {
+    const list = this.wantedIds.get(serial);
+    return list !== undefined && list.some((w) => w.time === time && w.node === node);
+  }
+
+  /** Finds, once per read buffer, the events whose records carry a key spelling, and marks them wanted. */
+  private findWanted(buf: Buffer): void {
+    if (this.keyHits.has(buf)) return;
+    const hits = this.hitsIn(buf);
+    const h = newHeader();
+    let lastLine = -1;
+    for (const hit of hits) {
+      const ls = buf.lastIndexOf(10, hit) + 1;
+      if (ls === lastLine) continue;
+      lastLine = ls;
+      const nl = buf.indexOf(10, hit);
+      if (!parseHeaderBytes(buf, ls, nl < 0 ? buf.length : nl, h) || this.isWanted(h.node, h.time, h.serial)) continue;
+      let list = this.wantedIds.get(h.serial);
+      if (!list) this.wantedIds.set(h.serial, (list = []));
+      list.push({ time: h.time, node: h.node });
+      this.wantedOrder.push(h.serial);
+      if (this.wantedOrder.length > 8192) this.wantedIds.delete(this.wantedOrder.shift()!);
+      // Records of this event already skipped at the end of the previous buffer come back now.
+      for (let k = 0; k < this.tail.length; k++) {
+        const t = this.tail[(this.tailNext + k) % this.tail.length];
+        if (t.buf === null || t.serial !== h.serial || t.time !== h.time || t.node !== h.node) continue;
+        const rec = parseRecordBytes(t.buf, t.start, t.end, t.file, t.line, t.offset);
+        t.buf = null;
+        if (rec) this.assembler.push(rec);
+      }
+    }
+  }
+
+  private accept(
+    rec: AuditRecord | null,
+    buf: Buffer,
+    start: number,
+    end: number,
+    src: SourceRef | null,
+    truncated: boolean,
+    file = '',
+    line = 0,
+    offset = 0,
+  ): void {
+    const source = (): SourceRef => src ?? { file, line, offset };
+    if (truncated) this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: source() });
     if (!rec) {
-      if (BLANK.test(line.text)) return;
-      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(line.text), source: line.source });
+      if (isBlank(buf, start, end)) return;
+      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(buf.toString('latin1', start, Math.min(end, start + 61))), source: source() });
       return;
     }
     this.records++;
     // Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage.
-    if (HIGH_BYTE.test(line.text) && !validUtf8(line.text)) {
-      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: line.source });
+    if (!this.isAsciiChunk(buf)) {
+      const line = buf.subarray(start, end);
+      if (!isAscii(line) && !isUtf8(line)) {
+        this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: source() });
+      }
     }
     if (rec.time > this.lastTime) this.lastTime = rec.time;
     this.assembler.push(rec);
+  }
+
+  /** A read buffer is about to be reused: records still held copy their line out of it. */
+  releaseBuffer(buf: Buffer): void {
+    this.assembler.forEachHeldRecord((r) => {
+      if (r instanceof LazyRecord && r.buf === buf) void r.raw;
+    });
+    this.asciiChunks.delete(buf);
+    this.keyHits.delete(buf);
+    for (const t of this.tail) if (t.buf === buf) t.buf = null;
+  }
+
+  private isAsciiChunk(buf: Buffer): boolean {
+    let v = this.asciiChunks.get(buf);
+    if (v === undefined) this.asciiChunks.set(buf, (v = isAscii(buf)));
+    return v;
+  }
+
+  /** Whether any record of the event carries one of the wanted keys' spellings (checked on bytes when possible). */
+  private mayHaveKey(raw: RawEvent): boolean {
+    const needles = this.keyNeedles!;
+    for (const r of raw.records) {
+      if (r instanceof LazyRecord && r.buf) {
+        const hits = this.hitsIn(r.buf);
+        let lo = 0;
+        let hi = hits.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (hits[mid] < r.start) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo < hits.length && hits[lo] < r.end) return true;
+      } else if (needles.some((n) => r.raw.includes(n))) return true;
+    }
+    return false;
+  }
+
+  /** Where the key spellings occur in one read buffer: found once per buffer with memmem-speed indexOf. */
+  private hitsIn(buf: Buffer): number[] {
+    let hits = this.keyHits.get(buf);
+    if (!hits) {
+      hits = [];
+      for (const n of this.keyNeedleBytes!) {
+        for (let i = buf.indexOf(n); i >= 0; i = buf.indexOf(n, i + 1)) hits.push(i);
+      }
+      hits.sort((a, b) => a - b);
+      this.keyHits.set(buf, hits);
+    }
+    return hits;
   }
 
   /**
@@ -185,7 +343,7 @@ export class Analyzer {
   private onRawEvent(raw: RawEvent): void {
     this.events++;
     const f = this.filter;
-    if (this.keyNeedles && !raw.records.some((r) => this.keyNeedles!.some((n) => r.raw.includes(n)))) return;
+    if (this.keyNeedles && !this.mayHaveKey(raw)) return;
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
     if (!f.all && !raw.records.some((r) => r.type === 'PATH' || r.type === 'CONFIG_CHANGE')) return;
     const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };
@@ -319,8 +477,10 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
   const onDiag = (d: Diagnostic): void => analyzer.diagnose(d);
   for (const g of groups) {
     for (const file of g) {
+      const onBytes = (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean): void =>
+        analyzer.pushBytes(buf, start, end, file, line, offset, truncated);
       try {
-        bytes += await readLines(file, onLine, onDiag, { signal: opts.signal });
+        bytes += await readLines(file, onLine, onDiag, { signal: opts.signal, onBytes, beforeReuse: (b) => analyzer.releaseBuffer(b) });
       } catch (err) {
         analyzer.diagnose({ kind: 'unreadable-input', message: `${file}: ${describeFsError(err)}` });
       }

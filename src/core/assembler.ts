@@ -1,4 +1,4 @@
-import { eventKey } from './record';
+import { eventKey, sameRecord } from './record';
 import type { AuditRecord, Diagnostic } from './types';
 
 /** The records of one event, in arrival order (EOE excluded). */
@@ -81,7 +81,7 @@ export class EventAssembler {
     }
     const closed = this.recentClosed.get(key);
     if (closed) {
-      const dup = closed.some((x) => x.raw === r.raw);
+      const dup = closed.some((x) => sameRecord(x, r));
       this.onDiagnostic(
         dup
           ? { kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source }
@@ -89,7 +89,7 @@ export class EventAssembler {
       );
       return;
     }
-    if (!r.type.startsWith('DAEMON_')) this.trackSerial(r);
+    if (!r.type.startsWith('DAEMON_')) this.trackSerial(r.node, r.time, r.serial, r);
     const np: Pending = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq };
     this.inflight.set(key, np);
     this.last = np;
@@ -100,7 +100,7 @@ export class EventAssembler {
   private append(p: Pending, r: AuditRecord): void {
     const recs = p.records;
     for (let i = 0; i < recs.length; i++) {
-      if (recs[i].raw === r.raw) {
+      if (recs[i].type === r.type && sameRecord(recs[i], r)) {
         this.onDiagnostic({ kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source });
         return;
       }
@@ -122,6 +122,21 @@ export class EventAssembler {
    */
   closeAll(): void {
     for (const p of [...this.inflight.values()]) this.close(p);
+  }
+
+  /**
+   * Notes an event that the caller skipped without building its records (a key-filtered run): its serial still
+   * counts for lost-event detection.
+   */
+  noteSkipped(node: string | null, time: number, serial: number, type: string, file: string, line: number, offset: number): void {
+    if (type.startsWith('DAEMON_') || type === 'EOE') return;
+    this.trackSerial(node, time, serial, null, file, line, offset);
+  }
+
+  /** Calls `fn` on every record still held (open events and recently closed ones). */
+  forEachHeldRecord(fn: (r: AuditRecord) => void): void {
+    for (const p of this.inflight.values()) for (const r of p.records) fn(r);
+    for (const recs of this.recentClosed.values()) for (const r of recs) fn(r);
   }
 
   /** Forgets the newest times seen (a new file starts: its clock is not compared with the last one's). */
@@ -152,36 +167,38 @@ export class EventAssembler {
     this.onEvent({ key: p.key, node: p.node, time: p.time, serial: p.serial, records: p.records });
   }
 
-  private trackSerial(r: AuditRecord): void {
-    const nodeKey = r.node ?? '';
+  /** Serial continuity per node; the source (a record, or file/line/offset) is only made into an object when kept. */
+  private trackSerial(node: string | null, time: number, serial: number, rec: AuditRecord | null, file = '', line = 0, offset = 0): void {
+    const src = (): AuditRecord['source'] => rec?.source ?? { file, line, offset };
+    const nodeKey = node ?? '';
     let run = this.runs.get(nodeKey);
     if (!run) {
-      this.runs.set(nodeKey, { node: r.node, last: r.serial, lastTime: r.time, missing: new Map(), source: r.source });
+      this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: src() });
       return;
     }
-    const delta = (r.serial - run.last + SERIAL_SPACE) % SERIAL_SPACE;
+    const delta = (serial - run.last + SERIAL_SPACE) % SERIAL_SPACE;
     if (delta === 0) return;
     if (delta < SERIAL_SPACE / 2) {
-      if (delta > MAX_GAP || r.time + 60_000 < run.lastTime) {
+      if (delta > MAX_GAP || time + 60_000 < run.lastTime) {
         // Serials jumped far ahead, or time went back a minute: a reboot or another log, not a loss.
         this.reportMissing(run, Infinity);
-        this.runs.set(nodeKey, { node: r.node, last: r.serial, lastTime: r.time, missing: new Map(), source: r.source });
+        this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: src() });
         return;
       }
       if (delta > 1) {
         for (let s = 1; s < delta && run.missing.size < 100_000; s++) run.missing.set((run.last + s) % SERIAL_SPACE, this.seq);
         if (delta - 1 > 100_000) run.bulkMissing = (run.bulkMissing ?? 0) + (delta - 1 - 100_000);
-        run.source = r.source;
+        run.source = src();
       }
-      run.last = r.serial;
-      run.lastTime = r.time;
+      run.last = serial;
+      run.lastTime = time;
     } else {
       // Backwards: an out-of-order record fills a gap, or a restart (reboot, another file) begins a new run.
-      if (run.missing.delete(r.serial)) return;
+      if (run.missing.delete(serial)) return;
       const back = SERIAL_SPACE - delta;
-      if (back > this.windowRecords * 4 && r.time < run.lastTime) {
+      if (back > this.windowRecords * 4 && time < run.lastTime) {
         this.reportMissing(run, Infinity);
-        this.runs.set(nodeKey, { node: r.node, last: r.serial, lastTime: r.time, missing: new Map(), source: r.source });
+        this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: src() });
       }
     }
     this.reportMissing(run, this.seq - this.windowRecords * 4);

@@ -12,7 +12,7 @@ export interface Line {
 
 /** Audit records are at most ~9 KB (MAX_AUDIT_MESSAGE_LENGTH 8970 plus ENRICHED text); anything far longer is garbage. */
 export const MAX_LINE_BYTES = 1 << 20;
-const CHUNK = 1 << 22;
+const CHUNK = 1 << 20;
 
 /**
  * Splits a byte stream into lines with their file, line number and byte offset.
@@ -26,6 +26,12 @@ export class LineSplitter {
   private lineNo = 0;
   private offset = 0;
   private lineStart = 0;
+
+  /**
+   * When set, lines are handed over as byte ranges of the read buffer instead of strings (the fast path: the
+   * caller must not assume the buffer is reused or freed; readLines allocates a fresh one per chunk for this).
+   */
+  onBytes: ((buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean) => void) | null = null;
 
   constructor(
     private readonly file: string,
@@ -66,7 +72,7 @@ export class LineSplitter {
           source: { file: this.file, line: this.lineNo, offset: this.lineStart },
         });
       } else {
-        this.emit(buf.toString('latin1', start, end), this.lineStart, false);
+        this.emitRange(buf, start, end, this.lineStart, false);
       }
       this.offset += end + 1 - start;
       this.lineStart = this.offset;
@@ -107,13 +113,14 @@ export class LineSplitter {
     const whole = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry, this.carryLen);
     this.carry = [];
     this.carryLen = 0;
-    this.emit(whole.toString('latin1', 0, whole.length), this.lineStart, truncated);
+    this.emitRange(whole, 0, whole.length, this.lineStart, truncated);
   }
 
-  private emit(text: string, offset: number, truncated: boolean): void {
-    if (text.length > 0 && text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
-    if (text.length === 0 && !truncated) return;
-    this.onLine({ text, source: { file: this.file, line: this.lineNo, offset }, truncated });
+  private emitRange(buf: Buffer, start: number, end: number, offset: number, truncated: boolean): void {
+    if (end > start && buf[end - 1] === 13) end--;
+    if (end === start && !truncated) return;
+    if (this.onBytes) this.onBytes(buf, start, end, this.lineNo, offset, truncated);
+    else this.onLine({ text: buf.toString('latin1', start, end), source: { file: this.file, line: this.lineNo, offset }, truncated });
   }
 }
 
@@ -175,9 +182,16 @@ export async function readLines(
   file: string,
   onLine: (line: Line) => void,
   onDiagnostic: (d: Diagnostic) => void,
-  opts: { start?: number; signal?: AbortSignal } = {},
+  opts: {
+    start?: number;
+    signal?: AbortSignal;
+    onBytes?: LineSplitter['onBytes'];
+    /** With onBytes: called before a read buffer is reused, so whoever kept ranges of it copies them out. */
+    beforeReuse?: (buf: Buffer) => void;
+  } = {},
 ): Promise<number> {
   const splitter = new LineSplitter(file, onLine, onDiagnostic, opts.start ?? 0);
+  splitter.onBytes = opts.onBytes ?? null;
   if (file === '-') {
     for await (const chunk of process.stdin) {
       splitter.push(chunk as Buffer);
@@ -188,9 +202,14 @@ export async function readLines(
   }
   const fh = await fsp.open(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
+    // Byte consumers keep ranges of recent chunks (lazy records): rotate a small ring of buffers and let them copy
+    // out what they still hold before one is reused. Fresh buffers per chunk would make V8 collect far more often.
+    const ring = opts.onBytes ? [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)] : [Buffer.allocUnsafe(CHUNK)];
+    let turn = 0;
     let pos = opts.start ?? 0;
     for (;;) {
+      const buf = ring[turn++ % ring.length];
+      if (turn > ring.length) opts.beforeReuse?.(buf);
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead === 0) break;
       splitter.push(buf, bytesRead);

@@ -7,55 +7,191 @@ const GS = '\x1d';
  * for records someone keeps. Returns null when the line is not an audit record.
  */
 export function parseRecord(text: string, source: SourceRef, truncated = false): AuditRecord | null {
-  let p = 0;
-  let node: string | null = null;
-  if (text.startsWith('node=')) {
-    const sp = text.indexOf(' ', 5);
-    if (sp < 0) return null;
-    node = text.slice(5, sp);
-    p = sp + 1;
-  }
-  if (!text.startsWith('type=', p)) return null;
-  const sp = text.indexOf(' ', p + 5);
-  if (sp < 0) return null;
-  const type = text.slice(p + 5, sp);
-  if (type.length === 0) return null;
-  for (let i = 0; i < type.length; i++) {
-    const c = type.charCodeAt(i);
-    // auditd writes UNKNOWN[1420] for record types newer than its own table.
-    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 91 || c === 93)) return null;
-  }
-  if (!text.startsWith('msg=audit(', sp + 1)) return null;
-  const ts = sp + 11;
-  const dot = text.indexOf('.', ts);
-  const colon = text.indexOf(':', ts);
-  const close = text.indexOf(')', ts);
-  if (dot < 0 || colon < 0 || close < 0 || !(dot < colon && colon < close)) return null;
-  const sec = toInt(text, ts, dot);
-  const ms = toInt(text, dot + 1, colon);
-  const serial = toInt(text, colon + 1, close);
-  if (sec < 0 || ms < 0 || serial < 0 || colon - dot - 1 > 3) return null;
-  let bodyStart = close + 1;
-  if (text.charCodeAt(bodyStart) === 58 /* : */) bodyStart++;
-  if (text.charCodeAt(bodyStart) === 32) bodyStart++;
-  const msDigits = colon - dot - 1;
-  const msValue = msDigits === 3 ? ms : Math.round(ms * 10 ** (3 - msDigits));
-  return new LazyRecord(type, node, sec * 1000 + msValue, serial, text, source, bodyStart, truncated);
+  const buf = Buffer.from(text, 'latin1');
+  return parseRecordBytes(buf, 0, buf.length, source.file, source.line, source.offset, truncated, text);
 }
 
-/** A record whose body and ENRICHED part are cut from the line only when someone asks (most are never read). */
-class LazyRecord implements AuditRecord {
+const NODE = Buffer.from('node=');
+const TYPE = Buffer.from('type=');
+const MSG = Buffer.from('msg=audit(');
+
+function startsWithAt(buf: Buffer, at: number, end: number, lit: Buffer): boolean {
+  if (at + lit.length > end) return false;
+  for (let i = 0; i < lit.length; i++) if (buf[at + i] !== lit[i]) return false;
+  return true;
+}
+
+function indexOfByte(buf: Buffer, byte: number, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === byte) return i;
+  return -1;
+}
+
+const interned = new Map<number, string[]>();
+
+/** Short header words (types, node names) recur millions of times: reuse one string per distinct spelling. */
+function intern(buf: Buffer, s: number, e: number): string {
+  const len = e - s;
+  const h = (len << 16) ^ (buf[s] << 8) ^ buf[e - 1];
+  let list = interned.get(h);
+  if (list) {
+    for (const str of list) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (str.charCodeAt(i) !== buf[s + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return str;
+    }
+  } else if (interned.size < 4096) interned.set(h, (list = []));
+  const str = buf.toString('latin1', s, e);
+  if (list && list.length < 8) list.push(str);
+  return str;
+}
+
+/** A parsed header, filled in place so the hot path allocates nothing for lines it skips. */
+export interface Header {
+  node: string | null;
+  type: string;
+  time: number;
+  serial: number;
+  /** Index of the body's first byte. */
+  bodyStart: number;
+}
+
+/** A fresh Header to fill with parseHeaderBytes. */
+export function newHeader(): Header {
+  return { node: null, type: '', time: 0, serial: 0, bodyStart: 0 };
+}
+
+/**
+ * The header parser on bytes: reads `[node=N ]type=T msg=audit(SEC.MS:SERIAL): ` straight from the read buffer
+ * into `h`; false when the line is not an audit record.
+ */
+export function parseHeaderBytes(buf: Buffer, start: number, end: number, h: Header): boolean {
+  let p = start;
+  h.node = null;
+  if (startsWithAt(buf, p, end, NODE)) {
+    const sp = indexOfByte(buf, 32, p + 5, end);
+    if (sp < 0) return false;
+    h.node = intern(buf, p + 5, sp);
+    p = sp + 1;
+  }
+  if (!startsWithAt(buf, p, end, TYPE)) return false;
+  const ts0 = p + 5;
+  const sp = indexOfByte(buf, 32, ts0, end);
+  if (sp <= ts0) return false;
+  for (let i = ts0; i < sp; i++) {
+    const c = buf[i];
+    // auditd writes UNKNOWN[1420] for record types newer than its own table.
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 91 || c === 93)) return false;
+  }
+  if (!startsWithAt(buf, sp + 1, end, MSG)) return false;
+  const ts = sp + 11;
+  let i = ts;
+  let sec = 0;
+  while (i < end && buf[i] >= 48 && buf[i] <= 57 && i - ts < 15) sec = sec * 10 + (buf[i++] - 48);
+  if (i === ts || buf[i] !== 46 /* . */) return false;
+  const ms0 = ++i;
+  let ms = 0;
+  while (i < end && buf[i] >= 48 && buf[i] <= 57 && i - ms0 < 4) ms = ms * 10 + (buf[i++] - 48);
+  const msDigits = i - ms0;
+  if (msDigits === 0 || msDigits > 3 || buf[i] !== 58 /* : */) return false;
+  const se0 = ++i;
+  let serial = 0;
+  while (i < end && buf[i] >= 48 && buf[i] <= 57 && i - se0 < 15) serial = serial * 10 + (buf[i++] - 48);
+  if (i === se0 || buf[i] !== 41 /* ) */) return false;
+  let bodyStart = i + 1;
+  if (buf[bodyStart] === 58 /* : */ && bodyStart < end) bodyStart++;
+  if (buf[bodyStart] === 32 && bodyStart < end) bodyStart++;
+  h.type = intern(buf, ts0, sp);
+  h.time = sec * 1000 + (msDigits === 3 ? ms : Math.round(ms * 10 ** (3 - msDigits)));
+  h.serial = serial;
+  h.bodyStart = bodyStart;
+  return true;
+}
+
+const scratch = newHeader();
+
+/** Parses a line held in a read buffer into a lazy record (no string is made until someone reads it). */
+export function parseRecordBytes(
+  buf: Buffer,
+  start: number,
+  end: number,
+  file: string,
+  line: number,
+  offset: number,
+  truncated = false,
+  text?: string,
+): AuditRecord | null {
+  if (!parseHeaderBytes(buf, start, end, scratch)) return null;
+  return recordFromHeader(scratch, buf, start, end, file, line, offset, truncated, text);
+}
+
+/** Makes the record for a header already parsed. */
+export function recordFromHeader(
+  h: Header,
+  buf: Buffer,
+  start: number,
+  end: number,
+  file: string,
+  line: number,
+  offset: number,
+  truncated: boolean,
+  text?: string,
+): LazyRecord {
+  const rec = new LazyRecord(h.type, h.node, h.time, h.serial, file, line, offset, h.bodyStart - start, truncated);
+  if (text !== undefined) rec.setText(text);
+  else rec.setBytes(buf, start, end);
+  return rec;
+}
+
+/**
+ * A record that keeps its bytes and makes its line string, body and ENRICHED part only when someone asks
+ * (most records of a filtered run are never read).
+ */
+export class LazyRecord implements AuditRecord {
   private gs = -2;
+  private text: string | undefined;
+  /** The read buffer and the line's range in it, until the text is made. */
+  buf: Buffer | null = null;
+  start = 0;
+  end = 0;
+  private src: SourceRef | undefined;
   constructor(
     readonly type: string,
     readonly node: string | null,
     readonly time: number,
     readonly serial: number,
-    readonly raw: string,
-    readonly source: SourceRef,
+    private readonly file: string,
+    private readonly lineNo: number,
+    private readonly offset: number,
     private readonly bodyStart: number,
     readonly truncated: boolean,
   ) {}
+
+  setText(text: string): void {
+    this.text = text;
+  }
+
+  setBytes(buf: Buffer, start: number, end: number): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+  }
+
+  get source(): SourceRef {
+    return (this.src ??= { file: this.file, line: this.lineNo, offset: this.offset });
+  }
+
+  get raw(): string {
+    if (this.text === undefined) {
+      this.text = this.buf!.toString('latin1', this.start, this.end);
+      this.buf = null;
+    }
+    return this.text;
+  }
 
   private get sep(): number {
     if (this.gs === -2) this.gs = this.raw.indexOf(GS, this.bodyStart);
@@ -73,16 +209,14 @@ class LazyRecord implements AuditRecord {
   }
 }
 
-/** Parses decimal digits in text[from, to); -1 when empty or not all digits. */
-function toInt(text: string, from: number, to: number): number {
-  if (to <= from || to - from > 15) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
+/** Whether two records are the same line, compared without making strings where the bytes are at hand. */
+export function sameRecord(a: AuditRecord, b: AuditRecord): boolean {
+  if (a instanceof LazyRecord && b instanceof LazyRecord && a.buf && b.buf) {
+    const len = a.end - a.start;
+    if (len !== b.end - b.start) return false;
+    return a.buf.compare(b.buf, b.start, b.end, a.start, a.end) === 0;
   }
-  return n;
+  return a.raw === b.raw;
 }
 
 /** The event identity: records of one event share node, time and serial. */

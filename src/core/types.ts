@@ -26,7 +26,7 @@ export interface AuditRecord {
   readonly enriched: string | null;
   source: SourceRef;
   /** The whole line (latin1, without line terminator). */
-  raw: string;
+  readonly raw: string;
   /** The input ended inside this line: its last value is not trusted. */
   readonly truncated?: boolean;
 }
