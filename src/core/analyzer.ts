@@ -103,7 +103,7 @@ export class Analyzer {
   private readonly settle: boolean;
   private readonly holdMs: number;
   private readonly maxHold: number;
-  private readonly held: Held[] = [];
+  private readonly held: (Held | null)[] = [];
   private readonly heldById = new Map<string, Held>();
   private heldStart = 0;
   private readonly keyNeedleBytes: Buffer[] | null;
@@ -342,6 +342,8 @@ export class Analyzer {
 
   private onRawEvent(raw: RawEvent): void {
     this.events++;
+    // A folder not named within the hold time will not be: let its waiters (and their events) go.
+    if ((this.events & 1023) === 0) this.ctx.index.expire(this.lastTime - this.holdMs);
     const f = this.filter;
     if (this.keyNeedles && !this.mayHaveKey(raw)) return;
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
@@ -364,6 +366,12 @@ export class Analyzer {
     }
     if (!h.wanted && h.pending === 0) {
       this.heldById.delete(id);
+      return;
+    }
+    if (h.pending === 0 && this.heldStart === this.held.length) {
+      // Nothing is waiting ahead of it: out it goes, in order, without queueing.
+      this.heldById.delete(id);
+      if (!f.pathPrefix || matchesPath(event, f.pathPrefix)) this.onItem({ kind: 'event', event });
       return;
     }
     this.held.push(h);
@@ -397,10 +405,11 @@ export class Analyzer {
   private release(all: boolean): void {
     const f = this.filter;
     while (this.heldStart < this.held.length) {
-      const h = this.held[this.heldStart];
+      const h = this.held[this.heldStart]!;
       const size = this.held.length - this.heldStart;
       if (!all && h.pending > 0 && size <= this.maxHold && this.lastTime - h.event.timeMs <= this.holdMs) break;
-      this.heldStart++;
+      // Drop the slot's reference at once: a released event must not live on (and be promoted) until the splice.
+      this.held[this.heldStart++] = null;
       this.heldById.delete(h.event.id);
       if (h.wanted && (!f.pathPrefix || matchesPath(h.event, f.pathPrefix))) this.onItem({ kind: 'event', event: h.event });
     }

@@ -26,7 +26,7 @@ interface Pending extends RawEvent {
 const SERIAL_SPACE = 2 ** 32;
 /** A forward jump larger than this is a new run (another boot or an unrelated file), not a loss. */
 const MAX_GAP = 1_000_000;
-const RECENT_CLOSED = 512;
+const RECENT_CLOSED = 128;
 
 /**
  * Groups records into events by (node, time, serial). auditd writes no EOE to its log, so an event closes when

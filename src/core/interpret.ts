@@ -43,7 +43,7 @@ export interface InterpretContext {
   onResolved(event: AuditEvent): void;
 }
 
-const MAX_PROCS = 4096;
+const MAX_PROCS = 1024;
 
 /** Decodes a byte string for output; invalid UTF-8 becomes `\xNN` and the object also gets `pathHex`. */
 function outPath(b: BPath): { path: string; pathHex?: string } {
@@ -255,7 +255,7 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
         break;
       case 'CONFIG_CHANGE':
         // The kernel's own remove_rule (a watched folder vanished) names the dir/path; auditctl -d/-W does not.
-        if (f.plain('op') === 'remove_rule' && (f.raw.has('dir') || f.raw.has('path'))) watchRemoved = true;
+        if (f.plain('op') === 'remove_rule' && (f.token('dir') !== undefined || f.token('path') !== undefined)) watchRemoved = true;
         break;
     }
     if (r.body.includes('key=')) for (const k of keysOf(f.token('key'))) keys.add(k);
@@ -503,7 +503,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
           set(p, 'rebuilt', null, 'rebuilt from the parent directory inode, learned later in the log');
           ctx.onResolved(event);
         },
-      });
+      }, event.timeMs);
       if (accepted) ctx.onWait?.(event);
     }
     return obj;

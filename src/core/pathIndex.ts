@@ -24,9 +24,16 @@ interface Entry {
 
 /** A resolution that still waits on an unknown directory: `suffix` is the path below `waitOn`. */
 export interface Waiter {
+  /** The path below the inode waited on (grows a level each time that inode turns out to be inside another). */
   suffix: BPath;
   /** Called once when the path becomes known; `viaSnapshot` says every link of the chain came from the snapshot. */
   resolve(path: BPath, viaSnapshot: boolean): void;
+}
+
+interface WaitEntry extends Waiter {
+  key: InodeKey;
+  time: number;
+  done: boolean;
 }
 
 export type Lookup = { path: BPath; viaSnapshot: boolean } | { waitOn: InodeKey; suffix: BPath };
@@ -71,7 +78,10 @@ export function dirnameB(p: BPath): BPath {
 export class PathIndex {
   private readonly snap = new Map<InodeKey, Entry>();
   private readonly learned = new Map<InodeKey, Entry>();
-  private readonly waiting = new Map<InodeKey, Waiter[]>();
+  private readonly waiting = new Map<InodeKey, WaitEntry[]>();
+  /** Every live waiter in the order it began waiting, for expiry by log time. */
+  private readonly queue: WaitEntry[] = [];
+  private queueStart = 0;
   private waiterCount = 0;
 
   constructor(
@@ -158,14 +168,40 @@ export class PathIndex {
     this.learned.delete(key);
   }
 
-  /** Asks to be told when `key`'s path becomes known. */
-  wait(key: InodeKey, waiter: Waiter): boolean {
+  /** Asks to be told when `key`'s path becomes known; `time` (log time) lets it expire. */
+  wait(key: InodeKey, waiter: Waiter, time = 0): boolean {
     if (this.waiterCount >= this.maxWaiters) return false; // bounded: the object simply stays uncertain
-    let list = this.waiting.get(key);
-    if (!list) this.waiting.set(key, (list = []));
-    list.push(waiter);
+    const e: WaitEntry = { suffix: waiter.suffix, resolve: waiter.resolve, key, time, done: false };
+    this.enlist(e);
+    this.queue.push(e);
     this.waiterCount++;
     return true;
+  }
+
+  /** Gives up on waiters that began before `time`: their folder is not going to be named any more. */
+  expire(time: number): void {
+    while (this.queueStart < this.queue.length && this.queue[this.queueStart].time < time) {
+      const e = this.queue[this.queueStart++];
+      if (e.done) continue;
+      e.done = true;
+      this.waiterCount--;
+      const list = this.waiting.get(e.key);
+      if (list) {
+        const i = list.indexOf(e);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.waiting.delete(e.key);
+      }
+    }
+    if (this.queueStart > 4096 && this.queueStart * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueStart);
+      this.queueStart = 0;
+    }
+  }
+
+  private enlist(e: WaitEntry): void {
+    let list = this.waiting.get(e.key);
+    if (!list) this.waiting.set(e.key, (list = []));
+    list.push(e);
   }
 
   private setLearned(key: InodeKey, e: Entry): void {
@@ -179,12 +215,22 @@ export class PathIndex {
     const list = this.waiting.get(key);
     if (!list) return;
     this.waiting.delete(key);
-    this.waiterCount -= list.length;
     const r = this.lookup(key);
     for (const w of list) {
-      if (!r) continue;
-      if ('path' in r) w.resolve(joinB(r.path, w.suffix), r.viaSnapshot);
-      else this.wait(r.waitOn, { suffix: joinB(r.suffix, w.suffix), resolve: w.resolve });
+      if (w.done) continue;
+      if (!r) {
+        w.done = true;
+        this.waiterCount--;
+      } else if ('path' in r) {
+        w.done = true;
+        this.waiterCount--;
+        w.resolve(joinB(r.path, w.suffix), r.viaSnapshot);
+      } else {
+        // The folder is known only as a child of another unknown folder: wait on that one, path grown by a level.
+        w.key = r.waitOn;
+        w.suffix = joinB(r.suffix, w.suffix);
+        this.enlist(w);
+      }
     }
   }
 }

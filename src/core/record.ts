@@ -302,14 +302,22 @@ export class Fields {
     return this.enrichedMap;
   }
 
+  private bodyText: string | null = null;
+  private enrichedText: string | null | undefined = undefined;
+
   /** The raw token of a field (quotes kept), or undefined. */
   token(key: string): string | undefined {
-    return this.raw.get(key);
+    if (this.rawMap || this.record.truncated) return this.raw.get(key);
+    const body = (this.bodyText ??= this.record.body);
+    // Kernel records quote only text without spaces, so ` key=` always starts a field; user-space payloads
+    // (msg='…') need the full split.
+    if (body.indexOf("'") >= 0) return this.raw.get(key);
+    return findField(body, key);
   }
 
   /** A plain (trusted) field: quotes removed; `(null)`/`(none)`/`?` give null. */
   plain(key: string): string | null {
-    return plainValue(this.raw.get(key));
+    return plainValue(this.token(key));
   }
 
   /** An integer field (decimal), or null. */
@@ -328,12 +336,36 @@ export class Fields {
 
   /** An untrusted string field (name, cwd, comm, exe, key, proctitle, EXECVE args): quoted text or hex bytes. */
   bytes(key: string): Buffer | null {
-    return untrustedBytes(this.raw.get(key));
+    return untrustedBytes(this.token(key));
   }
 
   /** The ENRICHED translation of a field (e.g. `UID` → "root"), or null. */
   translated(key: string): string | null {
-    return plainValue(this.enriched.get(key));
+    if (this.enrichedMap || this.record.truncated) return plainValue(this.enriched.get(key));
+    if (this.enrichedText === undefined) this.enrichedText = this.record.enriched;
+    return this.enrichedText === null ? null : plainValue(findField(this.enrichedText, key));
+  }
+}
+
+const NEEDLES = new Map<string, string>();
+
+/** The first `key=` token at a field boundary (start, or after a space), quotes kept; undefined when absent. */
+function findField(text: string, key: string): string | undefined {
+  let needle = NEEDLES.get(key);
+  if (needle === undefined) NEEDLES.set(key, (needle = key + '='));
+  for (let from = 0; ; ) {
+    const i = text.indexOf(needle, from);
+    if (i < 0) return undefined;
+    if (i === 0 || text.charCodeAt(i - 1) === 32) {
+      const v = i + needle.length;
+      if (text.charCodeAt(v) === 34 /* " */) {
+        const close = text.indexOf('"', v + 1);
+        return text.slice(v, close < 0 ? text.length : close + 1);
+      }
+      const sp = text.indexOf(' ', v);
+      return text.slice(v, sp < 0 ? text.length : sp);
+    }
+    from = i + 1;
   }
 }
 
