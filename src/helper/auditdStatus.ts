@@ -1,0 +1,92 @@
+/**
+ * Reading `auditctl -s` and saying what to do about it. Plain Node (no `vscode`): unit-testable,
+ * and the CLI or the helper can reuse it.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** Where auditctl lives on common distributions; a non-root PATH often lacks the sbin directories. */
+const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+/** Finds an executable: a path with a slash is taken as is, a bare name is looked up in PATH and the sbin dirs. */
+export function resolveExecutable(nameOrPath: string, envPath = process.env.PATH ?? ''): string | undefined {
+  const isExecutable = (p: string): boolean => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (nameOrPath.includes('/')) return isExecutable(nameOrPath) ? path.resolve(nameOrPath) : undefined;
+  const dirs = [...envPath.split(path.delimiter).filter(Boolean), ...SBIN_DIRS];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, nameOrPath);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** `auditctl -s` output as key → value (`enabled 1`, `pid 4058`, `backlog_limit 64`, …). */
+export function parseAuditctlStatus(output: string): Map<string, string> {
+  const status = new Map<string, string>();
+  for (const line of output.split(/\r?\n/)) {
+    const m = /^([a-z_]+) (.+?)\s*$/.exec(line.trim());
+    if (m) status.set(m[1], m[2]);
+  }
+  return status;
+}
+
+export type Severity = 'ok' | 'warning' | 'error';
+
+/** One piece of advice about auditd's state. */
+export interface Advice {
+  severity: Severity;
+  text: string;
+}
+
+/** What the status means for Audit Lens, most important first; empty output or a failure is explained too. */
+export function adviseOnStatus(output: string, exitCode: number): Advice[] {
+  const status = parseAuditctlStatus(output);
+  const advice: Advice[] = [];
+  if (exitCode !== 0 || !status.has('enabled')) {
+    if (/Operation not permitted|must be root|permission denied/i.test(output)) {
+      advice.push({ severity: 'error', text: 'auditctl needs root: run VS Code as root or allow your user to run auditctl with sudo.' });
+    } else if (/incorrect password|a password is required|no tty present/i.test(output)) {
+      advice.push({ severity: 'error', text: 'sudo did not accept the password: run the command again and type your password in this terminal.' });
+    } else {
+      advice.push({ severity: 'error', text: `auditctl failed (exit code ${exitCode}); its output is above.` });
+    }
+    return advice;
+  }
+  const enabled = status.get('enabled');
+  const pid = status.get('pid');
+  if (pid === '0') {
+    advice.push({
+      severity: 'error',
+      text: 'auditd is not running: start it with `auditd` (as root) or `systemctl start auditd`. Without it nothing is written to /var/log/audit/audit.log.',
+    });
+  }
+  if (enabled === '0') {
+    advice.push({ severity: 'error', text: 'Auditing is disabled in the kernel: enable it with `auditctl -e 1`.' });
+  } else if (enabled === '2') {
+    advice.push({ severity: 'warning', text: 'The audit configuration is locked (enabled 2): rules cannot change until reboot.' });
+  }
+  const lost = Number(status.get('lost') ?? '0');
+  if (lost > 0) {
+    advice.push({
+      severity: 'warning',
+      text: `The kernel dropped ${lost} audit records (lost ${lost}, backlog_limit ${status.get('backlog_limit') ?? '?'}): raise the backlog with \`auditctl -b 8192\`.`,
+    });
+  }
+  if (advice.every((a) => a.severity !== 'error')) {
+    advice.unshift({ severity: 'ok', text: `auditd is running (pid ${pid ?? '?'}) and auditing is enabled.` });
+  }
+  return advice;
+}
+
+/** The advice as terminal text, coloured by severity. */
+export function adviceToTerminal(advice: Advice[]): string {
+  const color: Record<Severity, string> = { ok: '32', warning: '33', error: '31' };
+  return advice.map((a) => `\x1b[${color[a.severity]}m${a.text}\x1b[0m\n`).join('');
+}
