@@ -377,6 +377,9 @@ async function takeReadmeScreenshot(): Promise<void> {
   const log = path.join(server.workspace, 'showcase', 'audit.log');
   writeDemoLog(log);
   await page.setViewportSize({ width: 1440, height: 810 });
+  // A clean stage: earlier tests leave editors and the terminal panel (with its negative controls) open.
+  await runCommand(page, 'View: Close All Editors');
+  await runCommand(page, 'View: Hide Panel');
   await openFile(page, log);
   await openViewContainer(page, 'Audit Lens');
   await analyzeThroughDialog(log);
