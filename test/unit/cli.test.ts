@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as esbuild from 'esbuild';
+import { buildCli } from '../support/cli';
 
 import { CSV_HEADER } from '../../src/cli/format';
 import { parseTimeSpec } from '../../src/cli/timeSpec';
@@ -132,16 +132,7 @@ describe('the audit-lens CLI (built)', () => {
   let cli: string;
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'audit-lens-cli-test-'));
-    cli = join(tmp, 'cli.js');
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
-      outfile: cli,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      logLevel: 'silent',
-    });
+    cli = await buildCli(tmp);
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as esbuild from 'esbuild';
+import { buildCli } from '../support/cli';
 
 import { Analyzer, analyzeInputs, type AuditEvent, type DiagnosticKind, type StreamItem } from '../../src/core';
 import { MAX_LINE_BYTES } from '../../src/core/lines';
@@ -274,16 +274,7 @@ describe('CLI contract on hostile input (built CLI)', () => {
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'audit-lens-cli-'));
     chmodSync(tmp, 0o755);
-    cli = join(tmp, 'cli.js');
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
-      outfile: cli,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      logLevel: 'silent',
-    });
+    cli = await buildCli(tmp);
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
