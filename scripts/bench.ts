@@ -1,0 +1,977 @@
+/**
+ * `npm run bench`: audit-lens against ausearch / aureport on a ≥ 1 GiB log, plus whole-log assembly throughput,
+ * peak memory and, with --profile, CPU profiles of the hot paths. Not part of the tests.
+ *
+ *   npm run bench                          1.1 GiB log, best of 3, table + targets
+ *   npm run bench -- --size 256 --runs 1   a quick look
+ *   npm run bench -- --profile             also CPU-profile the key-filtered run and the assembly pass
+ *   npm run bench -- --src /tmp/copy/src   measure a scratch copy of src/ (prototype a core change without touching it)
+ *
+ * The log is built by replaying recorded real events (test/fixtures/recorded/*\/audit.log, else this machine's
+ * /var/log/audit) with fresh, continuous serials and increasing times; only the `msg=audit(…)` header and the
+ * `key=` token change. It is cached under ${XDG_CACHE_HOME:-~/.cache}/audit-lens/bench and rebuilt when its recipe
+ * (seed contents, size, generator version) changes. Exit status 1 when the tools disagree on an event count.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { SourceMap } from 'node:module';
+import { homedir } from 'node:os';
+import * as path from 'node:path';
+import { Analyzer, isDefaultInteresting } from '../src/core/analyzer';
+import { EventAssembler } from '../src/core/assembler';
+import { readLines, rotatedOrder } from '../src/core/lines';
+import { eventId, parseRecord, parseRecordBytes } from '../src/core/record';
+
+const repoRoot = path.resolve(__dirname, '..');
+/** Bump when the replay changes in a way that changes the bytes written (invalidates cached logs). */
+const GENERATOR_VERSION = 4;
+const BENCH_KEY = 'bench_k';
+/** Share of replayed events that carry the benchmark key (must stay ≤ 10 %). */
+const BENCH_SHARE = 0.05;
+const BG_KEYS = 32;
+/** 2026-01-01T00:00:00Z: replayed time starts here and moves 1 ms per event. */
+const START_MS = Date.UTC(2026, 0, 1);
+const FIRST_SERIAL = 1000;
+const MIB = 1 << 20;
+const MB = 1e6;
+
+const TARGET_KEY_RATIO = 3;
+const TARGET_ASSEMBLY_MBPS = 150;
+/** Peak RSS on the full log may exceed the quarter log's by this factor and still count as flat. */
+const FLAT_RSS_FACTOR = 1.25;
+/** …and the full log must go through with V8's old space capped this low (live heap measured at 8-25 MB). */
+const CAPPED_OLD_SPACE_MIB = 64;
+
+interface Options {
+  sizeMiB: number;
+  runs: number;
+  profile: boolean;
+  reference: boolean;
+  seeds: string[];
+  src: string;
+}
+
+const USAGE = `npm run bench -- [--size MiB] [--runs N] [--profile] [--no-reference] [--seed LOG]... [--src DIR]
+  --size MiB      log size (default 1126 = 1.1 GiB; a quarter-size log is built beside it for the memory check)
+  --runs N        runs per measurement, best wall time kept (default 3)
+  --profile       CPU-profile the key-filtered run and the assembly pass, print the hot functions and lines
+  --no-reference  skip ausearch/aureport (no count check; for iterating on a core change)
+  --seed LOG      replay these logs instead of test/fixtures/recorded/*/audit.log (repeatable)
+  --src DIR       build audit-lens from this src/ tree (a scratch copy) instead of the repo's
+`;
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { sizeMiB: 1126, runs: 3, profile: false, reference: true, seeds: [], src: path.join(repoRoot, 'src') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--size') o.sizeMiB = Number(value());
+    else if (a === '--runs') o.runs = Number(value());
+    else if (a === '--profile') o.profile = true;
+    else if (a === '--no-reference') o.reference = false;
+    else if (a === '--seed') o.seeds.push(path.resolve(value()));
+    else if (a === '--src') o.src = path.resolve(value());
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}\n${USAGE}`);
+  }
+  if (!(o.sizeMiB >= 1)) throw new Error('--size must be at least 1 (MiB)');
+  if (!(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
+  return o;
+}
+
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+
+function cacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'audit-lens', 'bench');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seeds: recorded real logs, split into event templates.
+
+/** One record with its header and key cut out: line = pre + `SEC.MS:SERIAL` + mid [+ key token + post]. */
+interface RecordTemplate {
+  pre: Buffer;
+  mid: Buffer;
+  post: Buffer | null;
+}
+
+interface EventTemplate {
+  node: string | null;
+  records: RecordTemplate[];
+  /** Original keys (decoded); empty when the event has no key token (key=(null) or none). */
+  keys: string[];
+  /** The key token was hex (several keys joined by \x01): the replay writes hex too. */
+  hexKey: boolean;
+  /**
+   * It may carry the benchmark key: it has a key, audit-lens reports it without --all (a deletion, rename, failed
+   * attempt or removed watch), and ausearch can find it by key (see uring below).
+   */
+  candidate: boolean;
+  /** The key is on a URINGOP record: ausearch 3.0.9 does not search those ("error normalizing URINGOP"). */
+  uring: boolean;
+}
+
+interface Seed {
+  files: string[];
+  events: EventTemplate[];
+  candidates: number;
+  skippedLines: number;
+  skippedDaemon: number;
+}
+
+function defaultSeeds(): string[] {
+  const dir = path.join(repoRoot, 'test', 'fixtures', 'recorded');
+  const fixtures = existsSync(dir)
+    ? readdirSync(dir)
+        .sort()
+        .map((d) => path.join(dir, d, 'audit.log'))
+        .filter((f) => existsSync(f))
+    : [];
+  if (fixtures.length > 0) return fixtures;
+  // Until fixtures are recorded: this machine's own log (real events; needs root to read).
+  const sys = '/var/log/audit';
+  try {
+    return rotatedOrder(readdirSync(sys)).map((n) => path.join(sys, n));
+  } catch (err) {
+    throw new Error(`no recorded fixtures under test/fixtures/recorded and ${sys} is unreadable (${(err as Error).message}): pass --seed LOG`);
+  }
+}
+
+// Matches the key token in a record body: quoted text or hex (several keys); key=(null) is left alone.
+const KEY_TOKEN = /(?:^| )key=("[^"\x1d]*"|[0-9A-F]+)(?=[ \x1d]|$)/;
+
+function decodeKeys(tok: string): string[] {
+  const raw = tok.startsWith('"') ? tok.slice(1, -1) : Buffer.from(tok, 'hex').toString('latin1');
+  return raw.split('\x01').filter((k) => k.length > 0);
+}
+
+/** Which events of one log audit-lens would report by default, by the core itself, so the expected count is exact. */
+async function interestingIds(file: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const analyzer = new Analyzer(
+    (item) => {
+      if (item.kind === 'event' && isDefaultInteresting(item.event)) ids.add(item.event.id);
+    },
+    { settle: false, filter: { all: true } },
+  );
+  await readLines(file, (l) => analyzer.pushLine(l), () => {});
+  analyzer.finish();
+  return ids;
+}
+
+async function loadSeed(files: string[]): Promise<Seed> {
+  const seed: Seed = { files, events: [], candidates: 0, skippedLines: 0, skippedDaemon: 0 };
+  for (const file of files) {
+    const interesting = await interestingIds(file);
+    const byId = new Map<string, EventTemplate & { daemon: boolean; id: string }>();
+    const order: (EventTemplate & { daemon: boolean; id: string })[] = [];
+    const text = readFileSync(file).toString('latin1');
+    let lineNo = 0;
+    for (const line of text.split('\n')) {
+      lineNo++;
+      if (line === '') continue;
+      const rec = parseRecord(line, { file, line: lineNo, offset: 0 });
+      const open = line.indexOf('msg=audit(');
+      const close = open < 0 ? -1 : line.indexOf(')', open);
+      if (!rec || close < 0) {
+        seed.skippedLines++;
+        continue;
+      }
+      const id = eventId(rec.node, rec.time, rec.serial);
+      let ev = byId.get(id);
+      if (!ev) {
+        ev = { node: rec.node, records: [], keys: [], hexKey: false, candidate: false, uring: false, daemon: false, id };
+        byId.set(id, ev);
+        order.push(ev);
+      }
+      // DAEMON_* records are auditd's own, numbered in its own series: replaying them would break continuity.
+      if (rec.type.startsWith('DAEMON_')) ev.daemon = true;
+      const pre = Buffer.from(line.slice(0, open + 10), 'latin1');
+      const gs = line.indexOf('\x1d', close);
+      const body = gs < 0 ? line.slice(close) : line.slice(close, gs);
+      const m = KEY_TOKEN.exec(body);
+      if (m) {
+        const start = close + m.index + m[0].length - m[1].length;
+        const end = close + m.index + m[0].length;
+        ev.records.push({ pre, mid: Buffer.from(line.slice(close, start), 'latin1'), post: Buffer.from(line.slice(end) + '\n', 'latin1') });
+        if (ev.keys.length === 0) {
+          ev.keys = decodeKeys(m[1]);
+          ev.hexKey = !m[1].startsWith('"');
+          ev.uring = rec.type === 'URINGOP';
+        }
+      } else {
+        ev.records.push({ pre, mid: Buffer.from(line.slice(close) + '\n', 'latin1'), post: null });
+      }
+    }
+    for (const ev of order) {
+      if (ev.daemon) {
+        seed.skippedDaemon++;
+        continue;
+      }
+      ev.candidate = ev.keys.length > 0 && !ev.uring && interesting.has(ev.id);
+      if (ev.candidate) seed.candidates++;
+      seed.events.push({ node: ev.node, records: ev.records, keys: ev.keys, hexKey: ev.hexKey, candidate: ev.candidate, uring: ev.uring });
+    }
+  }
+  return seed;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The replayed log.
+
+interface LogPart {
+  file: string;
+  bytes: number;
+  events: number;
+  benchEvents: number;
+}
+
+interface BenchLog {
+  recipe: string;
+  full: LogPart;
+  quarter: LogPart;
+  seedFiles: string[];
+  seedEvents: number;
+  seedCandidates: number;
+}
+
+/** Small deterministic PRNG (mulberry32): the same recipe gives the same bytes. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes through one big buffer; mirrors the first bytes into a second file (the quarter-size log). */
+class BufferedWriter {
+  private readonly buf = Buffer.allocUnsafe(16 * MIB);
+  private off = 0;
+  written = 0;
+  mirror: number | null = null;
+  constructor(private readonly fd: number) {}
+
+  ensure(n: number): void {
+    if (this.off + n > this.buf.length) this.flush();
+  }
+  bytes(b: Buffer): void {
+    this.off += b.copy(this.buf, this.off);
+  }
+  latin1(s: string): void {
+    this.off += this.buf.write(s, this.off, 'latin1');
+  }
+  /** Bytes written so far, buffered ones included. */
+  get position(): number {
+    return this.written + this.off;
+  }
+  flush(): void {
+    let done = 0;
+    while (done < this.off) done += writeSync(this.fd, this.buf, done, this.off - done);
+    if (this.mirror !== null) {
+      done = 0;
+      while (done < this.off) done += writeSync(this.mirror, this.buf, done, this.off - done);
+    }
+    this.written += this.off;
+    this.off = 0;
+  }
+}
+
+function recipeOf(seed: Seed, sizeBytes: number): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ GENERATOR_VERSION, BENCH_KEY, BENCH_SHARE, BG_KEYS, START_MS, FIRST_SERIAL, sizeBytes }));
+  for (const f of seed.files) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+function generate(seed: Seed, sizeBytes: number, full: string, quarter: string): { full: LogPart; quarter: LogPart } {
+  const rnd = prng(0x5eed);
+  const share = Math.min(1, (BENCH_SHARE * seed.events.length) / Math.max(1, seed.candidates));
+  const bgIndex = new Map<string, number>();
+  const bgOf = (k: string): string => {
+    let i = bgIndex.get(k);
+    if (i === undefined) bgIndex.set(k, (i = bgIndex.size));
+    return `bg_${i % BG_KEYS}`;
+  };
+  const hexOf = (keys: string[]): string => Buffer.from(keys.join('\x01'), 'latin1').toString('hex').toUpperCase();
+  // Key tokens per seed event, precomputed: [background, benchmark].
+  const tokens = seed.events.map((ev) => {
+    if (ev.keys.length === 0) return null;
+    const bg = ev.keys.map(bgOf);
+    const bench = [BENCH_KEY, ...bg.slice(1)];
+    return ev.hexKey || ev.keys.length > 1 ? [hexOf(bg), hexOf(bench)] : [`"${bg[0]}"`, `"${BENCH_KEY}"`];
+  });
+  const tmpFull = full + '.tmp';
+  const tmpQuarter = quarter + '.tmp';
+  const fd = openSync(tmpFull, 'w');
+  const qfd = openSync(tmpQuarter, 'w');
+  const w = new BufferedWriter(fd);
+  w.mirror = qfd;
+  const serials = new Map<string, number>();
+  let time = START_MS;
+  let events = 0;
+  let bench = 0;
+  let q: LogPart | null = null;
+  const quarterBytes = Math.floor(sizeBytes / 4);
+  try {
+    while (w.position < sizeBytes) {
+      for (let i = 0; i < seed.events.length && w.position < sizeBytes; i++) {
+        const ev = seed.events[i];
+        const node = ev.node ?? '';
+        const serial = serials.get(node) ?? FIRST_SERIAL;
+        serials.set(node, serial + 1);
+        const sec = Math.floor(time / 1000);
+        const ms = time - sec * 1000;
+        const header = `${sec}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}:${serial}`;
+        const isBench = ev.candidate && rnd() < share;
+        const tok = tokens[i];
+        const key = tok === null ? '' : tok[isBench ? 1 : 0];
+        let size = 0;
+        for (const r of ev.records) size += r.pre.length + r.mid.length + (r.post?.length ?? 0) + header.length + key.length;
+        w.ensure(size);
+        for (const r of ev.records) {
+          w.bytes(r.pre);
+          w.latin1(header);
+          w.bytes(r.mid);
+          if (r.post) {
+            w.latin1(key);
+            w.bytes(r.post);
+          }
+        }
+        events++;
+        if (isBench) bench++;
+        time++;
+        if (q === null && w.position >= quarterBytes) {
+          w.flush();
+          w.mirror = null;
+          closeSync(qfd);
+          q = { file: quarter, bytes: w.written, events, benchEvents: bench };
+        }
+      }
+    }
+    w.flush();
+  } finally {
+    closeSync(fd);
+    if (q === null) closeSync(qfd);
+  }
+  renameSync(tmpFull, full);
+  renameSync(tmpQuarter, quarter);
+  return { full: { file: full, bytes: w.written, events, benchEvents: bench }, quarter: q! };
+}
+
+async function benchLog(o: Options): Promise<BenchLog> {
+  const files = o.seeds.length > 0 ? o.seeds : defaultSeeds();
+  log(`seed: ${files.map((f) => path.relative(repoRoot, f) || f).join(', ')}`);
+  const seed = await loadSeed(files);
+  log(
+    `seed: ${seed.events.length} events, ${seed.candidates} of them keyed deletions/renames that may carry ${BENCH_KEY}; ` +
+      `left out: ${seed.skippedLines} lines that are not records, ${seed.skippedDaemon} auditd DAEMON_* events`,
+  );
+  if (seed.events.length === 0) throw new Error('the seed logs hold no events');
+  if (seed.candidates === 0) throw new Error('the seed logs hold no keyed deletion/rename events to carry the benchmark key');
+  const sizeBytes = Math.round(o.sizeMiB * MIB);
+  const recipe = recipeOf(seed, sizeBytes);
+  const dir = cacheDir();
+  mkdirSync(dir, { recursive: true });
+  const metaFile = path.join(dir, `bench-${recipe}.json`);
+  if (existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as BenchLog;
+    if (existsSync(meta.full.file) && statSync(meta.full.file).size === meta.full.bytes && existsSync(meta.quarter.file)) {
+      log(`reusing ${meta.full.file} (recipe ${recipe})`);
+      return meta;
+    }
+  }
+  // One cached log at a time: they are big.
+  for (const n of readdirSync(dir)) if (n.startsWith('bench-') && !n.startsWith(`bench-${recipe}`)) rmSync(path.join(dir, n), { force: true });
+  const t0 = performance.now();
+  const parts = generate(seed, sizeBytes, path.join(dir, `bench-${recipe}.log`), path.join(dir, `bench-${recipe}-quarter.log`));
+  const secs = (performance.now() - t0) / 1000;
+  log(`wrote ${parts.full.file}: ${(parts.full.bytes / MB).toFixed(0)} MB, ${parts.full.events} events in ${secs.toFixed(1)} s (${(parts.full.bytes / MB / secs).toFixed(0)} MB/s)`);
+  const meta: BenchLog = { recipe, ...parts, seedFiles: files, seedEvents: seed.events.length, seedCandidates: seed.candidates };
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
+  return meta;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Builds: the CLI as shipped (minified), and unminified bundles with source maps for profiling.
+
+type Esbuild = typeof import('esbuild');
+
+/** Redirects the repo's src/ to another tree, so a scratch copy can be measured without touching src/. */
+function srcPlugin(src: string): import('esbuild').Plugin {
+  const repoSrc = path.join(repoRoot, 'src');
+  return {
+    name: 'bench-src',
+    setup(b) {
+      if (src === repoSrc) return;
+      b.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        const abs = path.resolve(args.resolveDir, args.path);
+        if (!abs.startsWith(repoSrc + path.sep)) return undefined;
+        const r = await b.resolve('./' + path.relative(repoSrc, abs), { resolveDir: src, kind: args.kind });
+        return { path: r.path, errors: r.errors };
+      });
+    },
+  };
+}
+
+interface Builds {
+  cli: string;
+  passes: string;
+  cliProf: string;
+  passesProf: string;
+}
+
+async function build(o: Options): Promise<Builds> {
+  const esbuild: Esbuild = await import('esbuild');
+  const dir = path.join(cacheDir(), 'build');
+  mkdirSync(dir, { recursive: true });
+  const out: Builds = {
+    cli: path.join(dir, 'cli.js'),
+    passes: path.join(dir, 'passes.js'),
+    cliProf: path.join(dir, 'cli-prof.js'),
+    passesProf: path.join(dir, 'passes-prof.js'),
+  };
+  // The CLI as shipped: scripts/build.mjs, copied out of out/ so a rebuild by someone else mid-run changes nothing.
+  // A scratch src/ cannot go through build.mjs; it gets build.mjs's production options here (minify, and keepNames
+  // when build.mjs sets it: that costs an Object.defineProperty per named closure made), as do the passes.
+  const repoSrc = path.join(repoRoot, 'src');
+  const keepNames = /\bkeepNames:\s*true\b/.test(readFileSync(path.join(repoRoot, 'scripts', 'build.mjs'), 'utf8'));
+  const common: import('esbuild').BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    keepNames,
+    logLevel: 'warning',
+    plugins: [srcPlugin(o.src)],
+    external: ['esbuild'],
+  };
+  const cliEntry = path.join(o.src, 'cli', 'main.ts');
+  const passEntry = path.join(repoRoot, 'scripts', 'bench.ts');
+  if (o.src === repoSrc) {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), 'cli'], { cwd: repoRoot, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`node scripts/build.mjs cli failed:\n${r.stdout}${r.stderr}`);
+    copyFileSync(path.join(repoRoot, 'out', 'cli.js'), out.cli);
+  } else {
+    await esbuild.build({ ...common, entryPoints: [cliEntry], outfile: out.cli, minify: true });
+  }
+  await Promise.all([
+    esbuild.build({ ...common, entryPoints: [passEntry], outfile: out.passes, minify: true }),
+    ...(o.profile
+      ? [
+          esbuild.build({ ...common, entryPoints: [cliEntry], outfile: out.cliProf, sourcemap: 'inline' }),
+          esbuild.build({ ...common, entryPoints: [passEntry], outfile: out.passesProf, sourcemap: 'inline' }),
+        ]
+      : []),
+  ]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running and measuring child processes.
+
+interface RunResult {
+  wall: number;
+  /** Peak RSS in KiB, or null when it could not be measured. */
+  rssKiB: number | null;
+  lines: number;
+  /** The first MiB of stdout, when asked for. */
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+let timeBin: string | null | undefined;
+
+/** GNU time for peak RSS; installs Debian's `time` when missing (root), else falls back to polling /proc. */
+function gnuTime(): string | null {
+  if (timeBin !== undefined) return timeBin;
+  if (!existsSync('/usr/bin/time') && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {
+    log('installing GNU time (apt-get install time) to measure peak RSS');
+    spawnSync('apt-get', ['install', '-y', '-qq', 'time'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  if (timeBin === null) log('no /usr/bin/time: peak RSS comes from polling /proc/PID/status (VmHWM)');
+  return timeBin;
+}
+
+function run(cmd: string, args: string[], opts: { keepStdout?: boolean } = {}): Promise<RunResult> {
+  const time = gnuTime();
+  const rssFile = path.join(cacheDir(), `rss-${process.pid}.txt`);
+  const argv = time ? ['-f', '%M', '-o', rssFile, cmd, ...args] : args;
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(time ?? cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let lines = 0;
+    const kept: Buffer[] = [];
+    let keptLen = 0;
+    let stderr = '';
+    let polled = 0;
+    const poll = time
+      ? null
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) polled = Math.max(polled, Number(m[1]));
+          } catch {
+            // exited between polls
+          }
+        }, 20);
+    child.stdout.on('data', (b: Buffer) => {
+      for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) lines++;
+      if (opts.keepStdout && keptLen < MIB) {
+        kept.push(b);
+        keptLen += b.length;
+      }
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      if (stderr.length < 64 * 1024) stderr += b.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wall = (performance.now() - t0) / 1000;
+      if (poll) clearInterval(poll);
+      let rssKiB: number | null = polled || null;
+      let err = stderr;
+      if (time) {
+        try {
+          const t = readFileSync(rssFile, 'utf8').trim().split('\n');
+          rssKiB = Number(t[t.length - 1]) || null;
+          // GNU time adds "Command exited with non-zero status N" above the figures.
+          err += t.slice(0, -1).join('\n');
+          rmSync(rssFile, { force: true });
+        } catch {
+          rssKiB = null;
+        }
+      }
+      resolve({ wall, rssKiB, lines, stdout: Buffer.concat(kept).toString('utf8'), stderr: err, code: code ?? -1 });
+    });
+  });
+}
+
+interface Measured {
+  best: RunResult;
+  /** Peak RSS, the median over the runs (a single run's peak depends on when V8 happened to collect). */
+  rssKiB: number | null;
+  walls: number[];
+}
+
+async function bestOf(n: number, label: string, cmd: string, args: string[], opts: { keepStdout?: boolean; okCodes?: number[] } = {}): Promise<Measured> {
+  const results: RunResult[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await run(cmd, args, opts);
+    if (!(opts.okCodes ?? [0]).includes(r.code)) throw new Error(`${label}: ${cmd} exited with ${r.code}\n${r.stderr.slice(-2000)}`);
+    if (results.length > 0 && r.lines !== results[0].lines) throw new Error(`${label}: output changed between runs (${results[0].lines} vs ${r.lines} lines)`);
+    log(`  ${label} run ${i + 1}/${n}: ${r.wall.toFixed(2)} s, ${r.lines} lines, peak RSS ${fmtRss(r.rssKiB)}`);
+    results.push(r);
+  }
+  const best = results.reduce((a, b) => (b.wall < a.wall ? b : a));
+  const rss = results.map((r) => r.rssKiB).filter((x): x is number => x !== null);
+  rss.sort((a, b) => a - b);
+  return { best, rssKiB: rss.length ? rss[(rss.length - 1) >> 1] : null, walls: results.map((r) => r.wall) };
+}
+
+function fmtRss(kib: number | null): string {
+  return kib === null ? '?' : `${(kib / 1024).toFixed(0)} MiB`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// In-process passes over the log (run as `bench.ts --pass STAGE FILE` in a child, for a clean heap and its RSS).
+
+const STAGES = ['split', 'parse', 'assemble', 'analyze'] as const;
+type Stage = (typeof STAGES)[number];
+
+interface PassResult {
+  stage: Stage;
+  bytes: number;
+  seconds: number;
+  lines: number;
+  records: number;
+  events: number;
+  lostEvents: number;
+  diagnostics: number;
+}
+
+/**
+ * The same read path as analyzeInputs (readLines handing over byte ranges of each read buffer), cut at each stage:
+ * split: LineSplitter only. parse: + parseRecordBytes. assemble: + EventAssembler (whole-log event assembly, the
+ * 150 MB/s target). analyze: the full Analyzer with --all semantics (interpretation, path index), no output.
+ */
+async function pass(stage: Stage, file: string): Promise<PassResult> {
+  let lines = 0;
+  let records = 0;
+  let events = 0;
+  let diagnostics = 0;
+  let lostEvents = 0;
+  const onDiag = (d: { kind: string; count?: number }): void => {
+    diagnostics++;
+    if (d.kind === 'lost-events') lostEvents += d.count ?? 1;
+  };
+  type OnBytes = (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean) => void;
+  let onBytes: OnBytes;
+  let finish = (): void => {};
+  if (stage === 'split') {
+    onBytes = () => {
+      lines++;
+    };
+  } else if (stage === 'parse') {
+    onBytes = (buf, start, end, line, offset, truncated) => {
+      lines++;
+      if (parseRecordBytes(buf, start, end, file, line, offset, truncated)) records++;
+    };
+  } else if (stage === 'assemble') {
+    const asm = new EventAssembler(() => void events++, onDiag);
+    onBytes = (buf, start, end, line, offset, truncated) => {
+      lines++;
+      const r = parseRecordBytes(buf, start, end, file, line, offset, truncated);
+      if (r) {
+        records++;
+        asm.push(r);
+      }
+    };
+    finish = () => asm.flush();
+  } else {
+    const an = new Analyzer(
+      (item) => {
+        if (item.kind === 'event') events++;
+        else if (item.kind === 'diagnostic') onDiag(item.diagnostic);
+      },
+      { settle: true, filter: { all: true } },
+    );
+    onBytes = (buf, start, end, line, offset, truncated) => {
+      lines++;
+      an.pushBytes(buf, start, end, file, line, offset, truncated);
+    };
+    finish = () => {
+      an.endFile();
+      an.finish();
+      records = an.records;
+    };
+  }
+  const t0 = performance.now();
+  const bytes = await readLines(file, () => {}, onDiag, { onBytes });
+  finish();
+  return { stage, bytes, seconds: (performance.now() - t0) / 1000, lines, records, events, lostEvents, diagnostics };
+}
+
+async function measurePass(bundle: string, stage: Stage, file: string, runs: number): Promise<{ r: PassResult; rssKiB: number | null }> {
+  let best: PassResult | null = null;
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const res = await run(process.execPath, [bundle, '--pass', stage, file], { keepStdout: true });
+    if (res.code !== 0) throw new Error(`pass ${stage} exited with ${res.code}\n${res.stderr.slice(-2000)}`);
+    const r = JSON.parse(res.stdout) as PassResult;
+    log(`  ${stage} run ${i + 1}/${runs}: ${r.seconds.toFixed(2)} s, ${(r.bytes / MB / r.seconds).toFixed(0)} MB/s, peak RSS ${fmtRss(res.rssKiB)}`);
+    if (best === null || r.seconds < best.seconds) best = r;
+    if (res.rssKiB !== null) rss.push(res.rssKiB);
+  }
+  rss.sort((a, b) => a - b);
+  return { r: best!, rssKiB: rss.length ? rss[(rss.length - 1) >> 1] : null };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CPU profiles: self time per function and per source line, mapped back to src/ through the bundle's source map.
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+  positionTicks?: { line: number; ticks: number }[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function loadSourceMap(bundle: string): { map: SourceMap; lines: string[] } {
+  const text = readFileSync(bundle, 'utf8');
+  const m = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(text);
+  if (!m) throw new Error(`${bundle} has no inline source map`);
+  return { map: new SourceMap(JSON.parse(Buffer.from(m[1], 'base64').toString('utf8'))), lines: text.split('\n') };
+}
+
+/** Summarises a .cpuprofile: the hottest functions (self and total time) and the hottest source lines. */
+function summariseProfile(file: string, bundle: string, top = 15): string {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const { map, lines } = loadSourceMap(bundle);
+  const bundleUrl = 'file://' + bundle;
+  const where = (line0: number, col0: number): string | null => {
+    const e = map.findEntry(line0, col0) as { originalSource?: string; originalLine?: number };
+    if (!e.originalSource) return null;
+    const src = e.originalSource.replace(/^file:\/\//, '');
+    const abs = path.isAbsolute(src) ? src : path.resolve(path.dirname(bundle), src);
+    return `${path.relative(repoRoot, abs)}:${(e.originalLine ?? 0) + 1}`;
+  };
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const interval = (prof.endTime - prof.startTime) / Math.max(1, prof.samples.length) / 1000; // ms per sample
+  const total = prof.samples.length;
+  const parent = new Map<number, number>();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n: ProfileNode): string => {
+    const f = n.callFrame;
+    if (f.url !== bundleUrl) return `${f.functionName || '(anonymous)'}${f.url ? ' ' + path.basename(f.url) : ''}`;
+    return `${f.functionName || '(anonymous)'} ${where(f.lineNumber, f.columnNumber) ?? 'bundle:' + (f.lineNumber + 1)}`;
+  };
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const lineTicks = new Map<string, number>();
+  const nativeCallers = new Map<string, number>();
+  for (const n of prof.nodes) {
+    const hits = n.hitCount ?? 0;
+    if (hits === 0) continue;
+    const l = label(n);
+    self.set(l, (self.get(l) ?? 0) + hits);
+    // Inclusive: count once per distinct label up the stack.
+    const seen = new Set<string>();
+    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+      const pl = label(byId.get(id)!);
+      if (seen.has(pl)) continue;
+      seen.add(pl);
+      inclusive.set(pl, (inclusive.get(pl) ?? 0) + hits);
+    }
+    if (n.callFrame.url === bundleUrl) {
+      for (const pt of n.positionTicks ?? []) {
+        const text = lines[pt.line - 1] ?? '';
+        const w = where(pt.line - 1, text.length - text.trimStart().length) ?? `bundle:${pt.line}`;
+        lineTicks.set(w, (lineTicks.get(w) ?? 0) + pt.ticks);
+      }
+    } else {
+      // Time in builtins and Node internals belongs to the nearest function of ours up the stack: charge it there.
+      let p = parent.get(n.id);
+      while (p !== undefined && byId.get(p)!.callFrame.url !== bundleUrl) p = parent.get(p);
+      if (p !== undefined) {
+        const k = `${n.callFrame.functionName || '(native)'} ← ${label(byId.get(p)!)}`;
+        nativeCallers.set(k, (nativeCallers.get(k) ?? 0) + hits);
+      }
+    }
+  }
+  const pct = (t: number): string => `${((100 * t) / total).toFixed(1).padStart(5)} %`;
+  const ms = (t: number): string => `${((t * interval) / 1000).toFixed(2).padStart(6)} s`;
+  const section = (title: string, m: Map<string, number>, extra?: Map<string, number>): string =>
+    `  ${title}\n` +
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, t]) => `    ${pct(t)} ${ms(t)}${extra ? `  (total ${pct(extra.get(k) ?? 0).trim()})` : ''}  ${k}`)
+      .join('\n');
+  return [
+    `  ${total} samples, ${((prof.endTime - prof.startTime) / 1e6).toFixed(1)} s`,
+    section('self time by function', self, inclusive),
+    section('self time by source line (JS only)', lineTicks),
+    section('builtins and Node internals, by the nearest calling function of ours', nativeCallers),
+  ].join('\n');
+}
+
+/** Profiles the key-filtered run and the assembly pass on the full log, the (slower) summary on the quarter log. */
+async function profile(b: Builds, file: string, quarter: string): Promise<string> {
+  const dir = path.join(cacheDir(), 'profiles');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const out: string[] = [];
+  const jobs: [string, string, string[]][] = [
+    ['key-filtered: audit-lens events --key bench_k --format jsonl', b.cliProf, ['events', '--key', BENCH_KEY, '--format', 'jsonl', file]],
+    ['whole-log assembly pass (split + parseRecordBytes + EventAssembler)', b.passesProf, ['--pass', 'assemble', file]],
+    ['summary: audit-lens summary (1/4 log)', b.cliProf, ['summary', quarter]],
+  ];
+  for (const [title, bundle, args] of jobs) {
+    const sub = path.join(dir, String(out.length));
+    mkdirSync(sub);
+    log(`profiling ${title}`);
+    const r = await run(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', sub, bundle, ...args]);
+    if (r.code !== 0) throw new Error(`profile of ${title} failed (${r.code}): ${r.stderr.slice(-1000)}`);
+    const prof = readdirSync(sub).find((n) => n.endsWith('.cpuprofile'));
+    if (!prof) throw new Error(`no .cpuprofile written for ${title}`);
+    out.push(`\n${title}\n  (${path.join(sub, prof)}; open in Chrome DevTools → Performance)\n${summariseProfile(path.join(sub, prof), bundle)}`);
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const o = parseArgs(process.argv.slice(2));
+  const [bl, builds] = await Promise.all([benchLog(o), build(o)]);
+  const full = bl.full;
+  const fullMB = full.bytes / MB;
+  log(
+    `log: ${full.file} ${(full.bytes / MIB / 1024).toFixed(2)} GiB, ${full.events} events, ${full.benchEvents} with key ${BENCH_KEY} ` +
+      `(${((100 * full.benchEvents) / full.events).toFixed(1)} %); quarter: ${(bl.quarter.bytes / MIB).toFixed(0)} MiB`,
+  );
+  if (full.benchEvents > full.events / 10) throw new Error('the benchmark key is on more than 10 % of events');
+  if (o.src !== path.join(repoRoot, 'src')) log(`measuring audit-lens built from ${o.src}`);
+  const failures: string[] = [];
+  const rows: string[][] = [['measurement', 'wall s (best)', 'MB/s', 'vs reference', 'peak RSS (median)', 'count']];
+  const mbps = (s: number): string => (fullMB / s).toFixed(0);
+  const node = process.execPath;
+
+  // 1. Key-filtered extraction.
+  log('key-filtered extraction');
+  const alKey = await bestOf(o.runs, 'audit-lens events --key', node, [builds.cli, 'events', '--key', BENCH_KEY, '--format', 'jsonl', full.file]);
+  if (alKey.best.lines !== full.benchEvents) failures.push(`audit-lens events --key ${BENCH_KEY}: ${alKey.best.lines} events, the log holds ${full.benchEvents}`);
+  let keyRatio: number | null = null;
+  let ausearch: Measured | null = null;
+  if (o.reference) {
+    // ausearch --format csv prints a header row, then one row per event.
+    ausearch = await bestOf(o.runs, 'ausearch -k', 'ausearch', ['-if', full.file, '-k', BENCH_KEY, '--format', 'csv'], { okCodes: [0, 1] });
+    const n = Math.max(0, ausearch.best.lines - 1);
+    if (n !== alKey.best.lines) failures.push(`event counts disagree: audit-lens ${alKey.best.lines}, ausearch ${n} (log holds ${full.benchEvents})`);
+    keyRatio = ausearch.best.wall / alKey.best.wall;
+    rows.push(['ausearch -if LOG -k bench_k --format csv', ausearch.best.wall.toFixed(2), mbps(ausearch.best.wall), '1.00x', fmtRss(ausearch.rssKiB), String(n)]);
+  }
+  rows.push([
+    'audit-lens events --key bench_k --format jsonl',
+    alKey.best.wall.toFixed(2),
+    mbps(alKey.best.wall),
+    keyRatio === null ? '-' : `${keyRatio.toFixed(2)}x`,
+    fmtRss(alKey.rssKiB),
+    String(alKey.best.lines),
+  ]);
+
+  // 2. Summary.
+  log('summary');
+  const alSum = await bestOf(o.runs, 'audit-lens summary', node, [builds.cli, 'summary', full.file], { keepStdout: true });
+  const alRead = Number(/ of (\d+) read/.exec(alSum.best.stdout)?.[1] ?? NaN);
+  if (alRead !== full.events) failures.push(`audit-lens summary read ${alRead} events, the log holds ${full.events}`);
+  let sumRatio: number | null = null;
+  if (o.reference) {
+    const ar = await bestOf(o.runs, 'aureport --summary', 'aureport', ['-if', full.file, '--summary'], { keepStdout: true });
+    const arEvents = Number(/Number of events: (\d+)/.exec(ar.best.stdout)?.[1] ?? NaN);
+    if (arEvents !== alRead) failures.push(`summary event counts disagree: audit-lens ${alRead}, aureport ${arEvents}`);
+    sumRatio = ar.best.wall / alSum.best.wall;
+    rows.push(['aureport -if LOG --summary', ar.best.wall.toFixed(2), mbps(ar.best.wall), '1.00x', fmtRss(ar.rssKiB), `${arEvents} events`]);
+  }
+  rows.push(['audit-lens summary', alSum.best.wall.toFixed(2), mbps(alSum.best.wall), sumRatio === null ? '-' : `${sumRatio.toFixed(2)}x`, fmtRss(alSum.rssKiB), `${alRead} events`]);
+
+  // 3. In-process passes: assembly throughput on one core.
+  log('in-process passes');
+  const passes = new Map<Stage, { r: PassResult; rssKiB: number | null }>();
+  for (const stage of STAGES) passes.set(stage, await measurePass(builds.passes, stage, full.file, stage === 'assemble' ? o.runs : 1));
+  const asm = passes.get('assemble')!;
+  if (asm.r.lostEvents > 0) failures.push(`the replayed log has serial gaps: ${asm.r.lostEvents} lost events reported`);
+  if (asm.r.events !== full.events) failures.push(`EventAssembler built ${asm.r.events} events, the log holds ${full.events}`);
+  const passLabel: Record<Stage, string> = {
+    split: 'core: readLines + LineSplitter only',
+    parse: 'core: + parseRecordBytes',
+    assemble: 'core: + EventAssembler (assembly)',
+    analyze: 'core: Analyzer --all, no output',
+  };
+  for (const stage of STAGES) {
+    const p = passes.get(stage)!;
+    rows.push([
+      `${passLabel[stage]}${stage === 'assemble' ? '' : ' (1 run)'}`,
+      p.r.seconds.toFixed(2),
+      (p.r.bytes / MB / p.r.seconds).toFixed(0),
+      '-',
+      fmtRss(p.rssKiB),
+      stage === 'split' ? `${p.r.lines} lines` : stage === 'parse' ? `${p.r.records} records` : `${p.r.events} events`,
+    ]);
+  }
+
+  // 4. Memory as the log grows: the same commands on the quarter-size log, then on the full log with V8's old space
+  // capped (memory that grew with the input would not fit).
+  log('quarter-size log (memory growth)');
+  const q = bl.quarter;
+  const keyArgs = (f: string): string[] => ['events', '--key', BENCH_KEY, '--format', 'jsonl', f];
+  const qKey = await bestOf(o.runs, 'audit-lens events --key (1/4 log)', node, [builds.cli, ...keyArgs(q.file)]);
+  if (qKey.best.lines !== q.benchEvents) failures.push(`audit-lens on the quarter log: ${qKey.best.lines} events, it holds ${q.benchEvents}`);
+  const qSum = await bestOf(o.runs, 'audit-lens summary (1/4 log)', node, [builds.cli, 'summary', q.file], { keepStdout: true });
+  const growth = (a: number | null, b: number | null): number | null => (a !== null && b !== null ? a / b : null);
+  const keyGrowth = growth(alKey.rssKiB, qKey.rssKiB);
+  const sumGrowth = growth(alSum.rssKiB, qSum.rssKiB);
+  const qMB = q.bytes / MB;
+  rows.push(['audit-lens events --key, 1/4 log', qKey.best.wall.toFixed(2), (qMB / qKey.best.wall).toFixed(0), '-', fmtRss(qKey.rssKiB), String(qKey.best.lines)]);
+  rows.push(['audit-lens summary, 1/4 log', qSum.best.wall.toFixed(2), (qMB / qSum.best.wall).toFixed(0), '-', fmtRss(qSum.rssKiB), '']);
+  log(`full log with --max-old-space-size=${CAPPED_OLD_SPACE_MIB}`);
+  const cap = `--max-old-space-size=${CAPPED_OLD_SPACE_MIB}`;
+  const capKey = await run(node, [cap, builds.cli, ...keyArgs(full.file)]);
+  const capSum = await run(node, [cap, builds.cli, 'summary', full.file]);
+  const capped = capKey.code === 0 && capKey.lines === full.benchEvents && capSum.code === 0;
+  const capNote = (r: RunResult): string => (r.code === 0 ? `ok, ${fmtRss(r.rssKiB)}` : `FAILED (exit ${r.code}${/heap out of memory/i.test(r.stderr) ? ', out of memory' : ''})`);
+
+  const asmMBps = asm.r.bytes / MB / asm.r.seconds;
+  const flat = capped && [keyGrowth, sumGrowth].every((g) => g !== null && g <= FLAT_RSS_FACTOR);
+  const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
+  const out = [
+    '',
+    `Audit Lens benchmark: ${(full.bytes / MIB / 1024).toFixed(2)} GiB log (${full.bytes} bytes, ${full.events} events, ` +
+      `${full.benchEvents} = ${((100 * full.benchEvents) / full.events).toFixed(1)} % with key ${BENCH_KEY}), ` +
+      `replayed from ${bl.seedEvents} real events in ${bl.seedFiles.length} seed log(s); best of ${o.runs}; MB = 10^6 bytes`,
+    `node ${process.version}, ${spawnSync('sh', ['-c', 'nproc'], { encoding: 'utf8' }).stdout.trim()} CPUs, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    '',
+    table(rows),
+    '',
+    'Targets (reported, not enforced):',
+    `  key-filtered extraction >= ${TARGET_KEY_RATIO}x ausearch throughput: ${keyRatio === null ? 'not measured (--no-reference)' : `${keyRatio.toFixed(2)}x, ${ok(keyRatio >= TARGET_KEY_RATIO)}`}`,
+    `  whole-log assembly >= ${TARGET_ASSEMBLY_MBPS} MB/s on one core: ${asmMBps.toFixed(0)} MB/s, ${ok(asmMBps >= TARGET_ASSEMBLY_MBPS)}`,
+    `  memory flat as the log grows 4x: ${ok(flat)}`,
+    `    peak RSS full / quarter (median of runs, <= ${FLAT_RSS_FACTOR}): events --key ${keyGrowth?.toFixed(2) ?? '?'}x ` +
+      `(${fmtRss(qKey.rssKiB)} -> ${fmtRss(alKey.rssKiB)}), summary ${sumGrowth?.toFixed(2) ?? '?'}x (${fmtRss(qSum.rssKiB)} -> ${fmtRss(alSum.rssKiB)})`,
+    `    full log with V8 old space capped at ${CAPPED_OLD_SPACE_MIB} MiB: events --key ${capNote(capKey)}; summary ${capNote(capSum)}`,
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+
+  if (o.profile) {
+    log('profiling (unminified bundles with source maps)');
+    process.stdout.write('\nCPU profiles (self time; "total" includes callees):\n' + (await profile(builds, full.file, bl.quarter.file)) + '\n');
+  }
+  if (failures.length > 0) {
+    process.stdout.write('\nFAILED: counts disagree\n' + failures.map((f) => `  ${f}\n`).join(''));
+  }
+  process.stdout.write(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+async function passMain(stage: string, file: string): Promise<void> {
+  if (!(STAGES as readonly string[]).includes(stage)) throw new Error(`unknown stage ${stage}`);
+  process.stdout.write(JSON.stringify(await pass(stage as Stage, file)) + '\n');
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const job = argv[0] === '--pass' ? passMain(argv[1], argv[2]).then(() => 0) : main();
+  job.then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      process.stderr.write(`bench: ${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
