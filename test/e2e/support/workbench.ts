@@ -58,9 +58,18 @@ export async function openWorkbench(url: string, viewport = { width: 1280, heigh
 /** Runs a command by its palette title, as a user would (F1, type, Enter). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await closeQuickInput(page);
-  await page.keyboard.press('F1');
   const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible' });
+  // A key press can be lost while the workbench is busy on a loaded machine: retry, alternating F1 with the other
+  // palette binding.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press(attempt % 2 === 0 ? 'F1' : 'Control+Shift+P');
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 7000 });
+      break;
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+  }
   const input = widget.locator('input.input');
   await input.fill(`>${title}`);
   // Wait for the exact entry, so Enter never runs a near match that happened to rank first.
