@@ -170,10 +170,7 @@ export class Analyzer {
       return;
     }
     this.records++;
-    if (!this.isAsciiChunk(buf)) {
-      const l = buf.subarray(start, end);
-      if (!isAscii(l) && !isUtf8(l)) this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: { file, line, offset } });
-    }
+    this.checkUtf8(buf, start, end, () => ({ file, line, offset }));
     if (h.serial !== this.skipSerial || h.time !== this.skipTime || h.node !== this.skipNode) {
       this.skipSerial = h.serial;
       this.skipTime = h.time;
@@ -247,13 +244,7 @@ export class Analyzer {
       return;
     }
     this.records++;
-    // Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage.
-    if (!this.isAsciiChunk(buf)) {
-      const line = buf.subarray(start, end);
-      if (!isAscii(line) && !isUtf8(line)) {
-        this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: source() });
-      }
-    }
+    this.checkUtf8(buf, start, end, source);
     if (rec.time > this.lastTime) this.lastTime = rec.time;
     this.assembler.push(rec);
   }
@@ -266,6 +257,15 @@ export class Analyzer {
     this.asciiChunks.delete(buf);
     this.keyHits.delete(buf);
     for (const t of this.tail) if (t.buf === buf) t.buf = null;
+  }
+
+  /** Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage. */
+  private checkUtf8(buf: Buffer, start: number, end: number, source: () => SourceRef): void {
+    if (this.isAsciiChunk(buf)) return;
+    const line = buf.subarray(start, end);
+    if (!isAscii(line) && !isUtf8(line)) {
+      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: source() });
+    }
   }
 
   private isAsciiChunk(buf: Buffer): boolean {
@@ -350,7 +350,7 @@ export class Analyzer {
     if (!f.all && !raw.records.some((r) => r.type === 'PATH' || r.type === 'CONFIG_CHANGE')) return;
     const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };
     // Register before interpreting so waiters created during interpretation are counted.
-    const id = provisionalId(raw);
+    const id = eventId(raw.node, raw.time, raw.serial);
     this.heldById.set(id, h);
     const event = interpret(raw, this.ctx);
     h.event = event;
@@ -418,10 +418,6 @@ export class Analyzer {
       this.heldStart = 0;
     }
   }
-}
-
-function provisionalId(raw: RawEvent): string {
-  return eventId(raw.node, raw.time, raw.serial);
 }
 
 function preview(text: string): string {
