@@ -1,4 +1,7 @@
 import type { AuditEvent, AuditObject } from '../core';
+import { visible } from '../core/display';
+
+export { visible };
 
 /** The JSON shape of an event, fields in a stable, documented order. */
 export function eventJson(e: AuditEvent): Record<string, unknown> {
@@ -73,13 +76,6 @@ export function formatTime(ms: number, utc: boolean): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${pad2(d.getMilliseconds(), 3)}`;
 }
 
-/** Makes control characters in names visible, so a newline in a file name cannot forge a table row. */
-export function visible(s: string): string {
-  // C0/C1 controls and bidirectional overrides could forge or reorder what a terminal shows.
-  return s.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c.charCodeAt(0) < 0x100 ? '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0') : '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
-  );
-}
 
 function verb(e: AuditEvent): string {
   const how = e.syscall ?? (e.uringOp ? `io_uring ${e.uringOp}` : '?');

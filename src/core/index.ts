@@ -10,3 +10,4 @@ export { parseRecord, splitFields, eventId } from './record';
 export { takeSnapshot, readSnapshot, formatDev } from './snapshot';
 export { tokenizeLine } from './tokenize';
 export type { Token, TokenKind } from './tokenize';
+export { visible } from './display';

@@ -2,6 +2,7 @@
  * How one AuditEvent becomes one row of the Audit Events view: label, description, tooltip facts.
  * Pure (no `vscode` import) so the rules are testable in plain Node and the CLI could reuse them.
  */
+import { visible } from '../core/display';
 import type { AuditEvent, AuditObject } from '../core/types';
 
 export type RowKind = 'deleted' | 'renamed' | 'failed' | 'watchRemoved' | 'other';
@@ -64,13 +65,15 @@ export function localTime(ms: number): string {
 export function eventRow(ev: AuditEvent): EventRow {
   const kind = rowKind(ev);
   const primary = primaryObject(ev);
-  const label = primary?.path ?? '(unknown path)';
+  // A newline or a bidi override in a file name must not break or reorder the row.
+  const label = primary?.path ? visible(primary.path) : '(unknown path)';
   const parts: string[] = [];
+  if (primary?.confidence === 'uncertain') parts.push('path uncertain');
   if (kind === 'failed') parts.push(`failed${ev.errno ? ` (${ev.errno})` : ev.exit !== null ? ` (exit ${ev.exit})` : ''}`);
   if (kind === 'watchRemoved') parts.push('watch removed');
   if (ev.action === 'renamed') {
     const dest = ev.objects.find((o) => o.role === 'destination' && o.path);
-    if (dest?.path) parts.push(`→ ${dest.path}`);
+    if (dest?.path) parts.push(`→ ${visible(dest.path)}`);
   }
   parts.push(programName(ev), userName(ev), localTime(ev.timeMs));
   return { kind, label, description: parts.join(' · '), primary };

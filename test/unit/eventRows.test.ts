@@ -75,3 +75,11 @@ test('tooltip facts carry the raw values, including the record location', () => 
   assert.equal(facts.get('Source'), '/var/log/audit/audit.log:12');
   assert.match(facts.get('Object (deleted)')!, /^\/v\/a\.txt \[file, inode 1, dev fe:00\]$/);
 });
+
+test('a name with a newline or a bidi override cannot break or reorder the row, and a guessed path says so', () => {
+  const odd = event({ objects: [{ ...obj('deleted', '/v/evil\nname\u202etxt.exe'), confidence: 'uncertain' }] });
+  const row = eventRow(odd);
+  assert.equal(row.label, '/v/evil\\nname\\u202etxt.exe');
+  assert.ok(row.description.startsWith('path uncertain · rm'), row.description);
+  assert.ok(!eventRow(event()).description.includes('uncertain'));
+});
