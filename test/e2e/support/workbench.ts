@@ -55,27 +55,32 @@ export async function openWorkbench(url: string, viewport = { width: 1280, heigh
   return { browser, page, close: () => browser.close() };
 }
 
-/** Runs a command by its palette title, as a user would (F1, type, Enter). */
+/** Runs a command by its palette title, as a user would (F1, type, pick the exact entry). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await closeQuickInput(page);
-  const widget = page.locator('.quick-input-widget');
-  // A key press can be lost while the workbench is busy on a loaded machine: retry, alternating F1 with the other
-  // palette binding.
+  // On a loaded machine a key press can be lost, or the palette closed again by a focus change (a terminal that
+  // just opened): retry the whole gesture, alternating F1 with the other palette binding.
   for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press(attempt % 2 === 0 ? 'F1' : 'Control+Shift+P');
     try {
-      await widget.waitFor({ state: 'visible', timeout: 7000 });
-      break;
+      await paletteOnce(page, title, attempt % 2 === 0 ? 'F1' : 'Control+Shift+P');
+      return;
     } catch (err) {
       if (attempt >= 2) throw err;
+      await closeQuickInput(page).catch(() => undefined);
     }
   }
+}
+
+async function paletteOnce(page: Page, title: string, key: string): Promise<void> {
+  await closeQuickInput(page);
+  const widget = page.locator('.quick-input-widget');
+  await page.keyboard.press(key);
+  await widget.waitFor({ state: 'visible', timeout: 7000 });
   const input = widget.locator('input.input');
-  await input.fill(`>${title}`);
+  await input.fill(`>${title}`, { timeout: 7000 });
   // Wait for the exact entry, so Enter never runs a near match that happened to rank first.
   const row = widget.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: title }) }).first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await row.click({ timeout: 7000 });
   // Done when the palette is gone, or when the command reused the widget for its own input (a file dialog).
   await poll(async () => !(await widget.isVisible()) || !(await input.inputValue()).startsWith('>'), 5000);
 }
