@@ -36,7 +36,7 @@ function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   let s = String(v);
   // A file name is attacker-chosen: keep spreadsheets from reading it as a formula.
-  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+  if (typeof v === 'string' && s !== '-' && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
