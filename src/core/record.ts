@@ -126,21 +126,7 @@ export function parseRecordBytes(
   text?: string,
 ): AuditRecord | null {
   if (!parseHeaderBytes(buf, start, end, scratch)) return null;
-  return recordFromHeader(scratch, buf, start, end, file, line, offset, truncated, text);
-}
-
-/** Makes the record for a header already parsed. */
-export function recordFromHeader(
-  h: Header,
-  buf: Buffer,
-  start: number,
-  end: number,
-  file: string,
-  line: number,
-  offset: number,
-  truncated: boolean,
-  text?: string,
-): LazyRecord {
+  const h = scratch;
   const rec = new LazyRecord(h.type, h.node, h.time, h.serial, file, line, offset, h.bodyStart - start, truncated);
   if (text !== undefined) rec.setText(text);
   else rec.setBytes(buf, start, end);
