@@ -30,10 +30,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# `auditctl -s` says `pid 0` when no daemon receives the records (also when it runs without systemd, as here).
+# auditd must be live. `auditctl -s` names the pid the kernel last registered, and the kernel notices a killed
+# auditd only when it next fails to send a record: the pid must also be a running auditd process.
 # Only root can ask; other users see auditd's state in Audit Lens: Show auditd Status.
+auditd_live() {
+  local pid stat
+  pid=$(auditctl -s 2>/dev/null | awk '$1 == "pid" { print $2 }')
+  [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = auditd ] || return 1
+  # A killed process waiting to be reaped keeps its /proc entry in state Z.
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  case ${stat%% *} in Z | X) return 1 ;; esac
+}
 [ $root -eq 1 ] && mkdir -p /var/log/audit
-if [ $root -eq 1 ] && ! auditctl -s 2>/dev/null | grep -Eq '^pid [1-9]'; then
+if [ $root -eq 1 ] && ! auditd_live; then
   say "starting auditd"
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     systemctl start auditd
@@ -41,10 +51,10 @@ if [ $root -eq 1 ] && ! auditctl -s 2>/dev/null | grep -Eq '^pid [1-9]'; then
     auditd
   fi
   for _ in $(seq 50); do
-    auditctl -s 2>/dev/null | grep -Eq '^pid [1-9]' && break
+    auditd_live && break
     sleep 0.1
   done
-  auditctl -s | grep -Eq '^pid [1-9]' || { echo "setup: auditd did not start (see journalctl or /var/log/audit)" >&2; exit 1; }
+  auditd_live || { echo "setup: auditd did not start (see journalctl or /var/log/audit)" >&2; exit 1; }
 fi
 
 # npm ci when node_modules is missing, older than the lock file, or lacks node-pty's compiled binary.

@@ -2,7 +2,7 @@
  * Reading `auditctl -s` and saying what to do about it. Plain Node (no `vscode`): unit-testable,
  * and the CLI or the helper can reuse it.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** Where auditctl lives on common distributions; a non-root PATH often lacks the sbin directories. */
@@ -45,8 +45,34 @@ export interface Advice {
   text: string;
 }
 
-/** What the status means for Audit Lens, most important first; empty output or a failure is explained too. */
-export function adviseOnStatus(output: string, exitCode: number): Advice[] {
+/**
+ * The command name of process `pid` (`auditd`, `auditbeat`, …), `null` when no such process runs (none, or a
+ * zombie), `undefined`
+ * when this /proc cannot tell (mounted with hidepid, or not Linux).
+ */
+export function processName(pid: number, procRoot = '/proc'): string | null | undefined {
+  try {
+    const dir = path.join(procRoot, String(pid));
+    const name = readFileSync(path.join(dir, 'comm'), 'utf8').trim();
+    // A killed process not yet reaped (state Z or X) keeps its /proc entry but receives nothing.
+    const stat = readFileSync(path.join(dir, 'stat'), 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X' ? null : name;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // With hidepid, other users' processes (init too) are invisible: absence proves nothing there.
+    if ((code === 'ENOENT' || code === 'ESRCH') && existsSync(path.join(procRoot, '1', 'comm'))) return null;
+    return undefined;
+  }
+}
+
+/**
+ * What the status means for Audit Lens, most important first; empty output or a failure is explained too.
+ * `auditctl -s` prints the pid the kernel last registered as its audit daemon. The kernel notices the daemon is
+ * gone only when it next fails to send it a record, so a killed auditd can stay listed for a long time:
+ * `nameOf` (the /proc lookup by default) tells a live auditd from a stale pid or another collector.
+ */
+export function adviseOnStatus(output: string, exitCode: number, nameOf: (pid: number) => string | null | undefined = processName): Advice[] {
   const status = parseAuditctlStatus(output);
   const advice: Advice[] = [];
   if (exitCode !== 0 || !status.has('enabled')) {
@@ -61,10 +87,19 @@ export function adviseOnStatus(output: string, exitCode: number): Advice[] {
   }
   const enabled = status.get('enabled');
   const pid = status.get('pid');
+  const startIt = 'start it with `auditd` (as root) or `systemctl start auditd`. Without it nothing is written to /var/log/audit/audit.log.';
+  const daemon = pid && pid !== '0' ? nameOf(Number(pid)) : undefined;
   if (pid === '0') {
+    advice.push({ severity: 'error', text: `auditd is not running: ${startIt}` });
+  } else if (daemon === null) {
     advice.push({
       severity: 'error',
-      text: 'auditd is not running: start it with `auditd` (as root) or `systemctl start auditd`. Without it nothing is written to /var/log/audit/audit.log.',
+      text: `auditd is not running: pid ${pid}, which the kernel still names, has ended (the kernel notices only when it next has a record to send); ${startIt}`,
+    });
+  } else if (daemon && daemon !== 'auditd') {
+    advice.push({
+      severity: 'warning',
+      text: `The kernel sends audit records to pid ${pid} (${daemon}), not to auditd: /var/log/audit/audit.log is written only by auditd, so Audit Lens sees what that program writes, if anything.`,
     });
   }
   if (enabled === '0') {
@@ -80,7 +115,9 @@ export function adviseOnStatus(output: string, exitCode: number): Advice[] {
     });
   }
   if (advice.every((a) => a.severity !== 'error')) {
-    advice.unshift({ severity: 'ok', text: `auditd is running (pid ${pid ?? '?'}) and auditing is enabled.` });
+    if (daemon === undefined || daemon === 'auditd') {
+      advice.unshift({ severity: 'ok', text: `auditd is running (pid ${pid ?? '?'}) and auditing is enabled.` });
+    }
   }
   return advice;
 }

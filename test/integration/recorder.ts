@@ -16,6 +16,7 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatDev, takeSnapshot } from '../../src/core/snapshot';
+import { processName } from '../../src/helper/auditdStatus';
 import type { ObjectType } from '../../src/core/types';
 import type { Truth, TruthItem, TruthRole } from '../support/truth';
 
@@ -1070,7 +1071,9 @@ export interface RecordResult {
 async function checkPrerequisites(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the recorder must run as root (it adds audit rules and mounts)');
   const st = await auditStatus();
-  if (!st.pid) throw new Error('auditd is not running (auditctl -s shows pid 0): mkdir -p /var/log/audit; auditd');
+  if (!st.pid) throw new Error('auditd is not running (auditctl -s shows pid 0): bash scripts/setup.sh starts it');
+  // The kernel keeps naming a killed auditd until it next fails to send it a record.
+  if (processName(st.pid) === null) throw new Error(`auditd is not running (pid ${st.pid} in auditctl -s has ended): bash scripts/setup.sh starts it`);
   if (!st.enabled) throw new Error('auditing is disabled (auditctl -e 1)');
 }
 
