@@ -19,7 +19,8 @@ interface PathItem {
   item: number;
   name: BPath | null;
   key: InodeKey | null;
-  inode: number | null;
+  /** Decimal string: inode numbers above 2^53 (NFS, FUSE, overlayfs xino) must stay exact. */
+  inode: string | null;
   dev: string | null;
   type: ObjectType | null;
   nametype: string;
@@ -121,11 +122,16 @@ function argvOf(execve: Fields[], proctitle: Fields | undefined): string[] | nul
   return null;
 }
 
+/** Strips leading zeros so one inode has one spelling (the kernel writes none; hostile logs might). */
+function canonicalInode(digits: string): string {
+  return digits.length > 1 && digits.charCodeAt(0) === 48 ? digits.replace(/^0+(?=\d)/, '') : digits;
+}
+
 function pathItem(f: Fields, node: string | null): PathItem {
   const nameBuf = f.bytes('name');
   const inodeStr = f.plain('inode');
   const dev = f.plain('dev');
-  const inode = inodeStr !== null && /^\d+$/.test(inodeStr) ? Number(inodeStr) : null;
+  const inode = inodeStr !== null && /^\d+$/.test(inodeStr) ? canonicalInode(inodeStr) : null;
   return {
     item: f.int('item') ?? 0,
     name: nameBuf === null ? null : nameBuf.toString('latin1', 0, nameBuf.length),

@@ -1,3 +1,4 @@
+import { decodeName } from './names';
 import type { ObjectType, SnapshotEntry } from './types';
 
 /**
@@ -95,7 +96,7 @@ export class PathIndex {
     for (const e of snapshot) byPath.set(`${e.node ?? ''}\u0000${e.path}`, inodeKey(e.dev, e.inode, e.node ?? null));
     for (const e of snapshot) {
       const key = inodeKey(e.dev, e.inode, e.node ?? null);
-      const bpath = Buffer.from(e.path, 'utf8').toString('latin1');
+      const bpath = decodeName(e.path).toString('latin1');
       const i = e.path.lastIndexOf('/');
       const parentKey = i > 0 ? byPath.get(`${e.node ?? ''}\u0000${e.path.slice(0, i)}`) : undefined;
       this.snap.set(key, parentKey && parentKey !== key ? { parent: parentKey, name: basenameB(bpath), type: e.type } : { abs: normalizeB(bpath), type: e.type });

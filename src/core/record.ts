@@ -1,3 +1,4 @@
+import { encodeName } from './names';
 import type { AuditRecord, SourceRef } from './types';
 
 const GS = '\x1d';
@@ -388,42 +389,7 @@ export function untrustedBytes(tok: string | undefined): Buffer | null {
   return Buffer.from(tok, 'latin1');
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Bytes to text: valid UTF-8 as is; otherwise each byte of an invalid sequence written `\xNN`. */
+/** Bytes to text in the output name encoding (src/core/names.ts): valid UTF-8 as is with `\\` doubled, other bytes `\xNN`. */
 export function bytesToText(buf: Buffer): { text: string; valid: boolean } {
-  let ascii = true;
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i] >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return { text: buf.toString('latin1', 0, buf.length), valid: true };
-  try {
-    return { text: utf8.decode(buf), valid: true };
-  } catch {
-    return { text: escapeInvalidUtf8(buf), valid: false };
-  }
-}
-
-function escapeInvalidUtf8(buf: Buffer): string {
-  let out = '';
-  let i = 0;
-  while (i < buf.length) {
-    const b = buf[i];
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    if (len > 0 && i + len <= buf.length) {
-      try {
-        out += utf8.decode(buf.subarray(i, i + len));
-        i += len;
-        continue;
-      } catch {
-        // fall through: not a valid sequence
-      }
-    }
-    out += '\\x' + b.toString(16).padStart(2, '0').toUpperCase();
-    i++;
-  }
-  return out;
+  return encodeName(buf);
 }

@@ -62,7 +62,8 @@ export interface AuditObject {
   /** Best absolute path (in the watcher's view when a snapshot says so). Non-UTF-8 bytes are written `\xNN`. */
   path: string | null;
   confidence: Confidence;
-  inode: number | null;
+  /** Decimal inode number as a string: NFS, CephFS, FUSE and overlayfs (xino) inodes exceed 2^53. */
+  inode: string | null;
   dev: string | null;
   type: ObjectType | null;
   /** The path the process used, when it differs from `path` (bind mount, symlink, other mount namespace). */
@@ -94,6 +95,13 @@ export interface ProcessInfo {
   ses: number | null;
   /** Ancestors, nearest first, when the input holds their events. */
   parents?: { pid: number; comm: string | null; exe: string | null; argv: string[] | null }[];
+  /**
+   * Live captures only (read from /proc/PID/cgroup as the event arrives): the 64-hex container id, `host` when the
+   * process ran in no container, `unknown` when it had exited before it could be read. Absent for logs read later.
+   */
+  container?: string;
+  /** With `container`: docker, podman, containerd, kubernetes, lxc… when the cgroup path says so. */
+  containerRuntime?: string;
 }
 
 /** One assembled and analysed event: what the tree, the CLI and the viewer show. */
@@ -135,7 +143,26 @@ export interface SnapshotEntry {
   /** The machine (audit `node=`) for snapshots of remote hosts; absent for the local one. */
   node?: string;
   dev: string;
-  inode: number;
+  /** Decimal inode number as a string (exact above 2^53). Readers also accept a JSON number from older snapshots. */
+  inode: string;
   type: ObjectType;
+  /** The path in the documented name encoding (see `encodeName` in src/core/names.ts). */
   path: string;
+}
+
+/** The state of one live watch, as the helper reports it and the Watches view shows it. */
+export interface WatchState {
+  /** The watched folder, absolute. */
+  folder: string;
+  /** The audit key of its rules (short ASCII, unique per watch). */
+  key: string;
+  state: 'starting' | 'armed' | 'folder-deleted' | 're-armed' | 'stopped' | 'error';
+  /** Events captured for this watch since it started (including those restored from storage). */
+  events: number;
+  /** Events the kernel dropped while the watch ran (`auditctl -s` lost counter growth). */
+  lost: number;
+  /** Human-readable detail: who deleted the folder, why arming failed, a mount-point warning… */
+  message?: string;
+  /** Epoch ms of the last state change. */
+  since: number;
 }

@@ -6,6 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { readSnapshot } from '../../src/core/snapshot';
+import { encodeName } from '../../src/core/names';
 import type { AuditEvent, AuditObject, ObjectType, SnapshotEntry } from '../../src/core/types';
 
 export type TruthRole = 'deleted' | 'source' | 'destination' | 'replaced';
@@ -15,7 +16,7 @@ export interface TruthItem {
   /** Real path in the root mount namespace (symlinks in the parent chain resolved, bind mounts undone). */
   path: string;
   /** null when the object did not exist (ENOENT). For a mount point, the inode of the covered directory. */
-  inode: number | null;
+  inode: number | string | null;
   /** Hex `major:minor` as audit writes it; null with inode. */
   dev: string | null;
   type: ObjectType | null;
@@ -91,6 +92,10 @@ interface Candidate {
   key: string;
 }
 
+function encodeText(p: string): string {
+  return encodeName(Buffer.from(p, 'utf8')).text;
+}
+
 function describe(item: TruthItem): string {
   const what = item.inode !== null ? `inode ${item.inode}` : 'no inode';
   const how = item.success ? 'ok' : item.errno;
@@ -126,12 +131,14 @@ export function checkAgainstTruth(
   // One event object answers one truth item: inode numbers are reused (a folder deleted and recreated).
   const used = new Set<string>();
 
-  for (const item of truth.items) {
+  for (const raw of truth.items) {
+    // Truth paths are the file system's text; parser output uses the documented name encoding (backslashes doubled).
+    const item = { ...raw, path: encodeText(raw.path), seenAs: raw.seenAs === null ? null : encodeText(raw.seenAs) };
     const pathOk = (c: Candidate) =>
       c.object.path === item.path || (item.seenAs !== null && c.object.path === item.seenAs);
     let pool = all.filter((c) => !used.has(c.key) && c.object.role === item.role);
     if (item.inode !== null) {
-      pool = pool.filter((c) => c.object.inode === item.inode && (c.object.dev === null || item.dev === null || c.object.dev === item.dev));
+      pool = pool.filter((c) => c.object.inode === String(item.inode) && (c.object.dev === null || item.dev === null || c.object.dev === item.dev));
     } else {
       pool = pool.filter((c) => c.event.success === false && c.event.errno === item.errno);
     }

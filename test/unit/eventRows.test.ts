@@ -7,7 +7,7 @@ import type { AuditEvent, AuditObject } from '../../src/core/types';
 import { eventFacts, eventRow, localTime, userName } from '../../src/views/eventRows';
 
 function obj(role: AuditObject['role'], p: string | null): AuditObject {
-  return { role, path: p, confidence: 'exact', inode: 1, dev: 'fe:00', type: 'file' };
+  return { role, path: p, confidence: 'exact', inode: '1', dev: 'fe:00', type: 'file' };
 }
 
 function event(over: Partial<AuditEvent> = {}, proc: Partial<AuditEvent['process']> = {}): AuditEvent {

@@ -154,7 +154,7 @@ describe('PathIndex: waiters', () => {
   });
 
   test('a waiter resolved through a learned link under a snapshot folder is not reported as all-snapshot', () => {
-    const ix = new PathIndex([{ dev: DEV, inode: 1, type: 'dir', path: '/home/u/proj' }]);
+    const ix = new PathIndex([{ dev: DEV, inode: '1', type: 'dir', path: '/home/u/proj' }]);
     const w = recorder('f');
     ix.wait(k(2), w);
     ix.learnLink(k(2), k(1), 'src');
@@ -174,10 +174,10 @@ describe('PathIndex: retirement and the snapshot', () => {
   });
 
   const SNAP: SnapshotEntry[] = [
-    { dev: DEV, inode: 100, type: 'dir', path: '/home/u/proj' },
-    { dev: DEV, inode: 101, type: 'dir', path: '/home/u/proj/src' },
-    { dev: DEV, inode: 102, type: 'file', path: '/home/u/proj/src/main.c' },
-    { dev: DEV, inode: 103, type: 'file', path: '/home/u/proj/café' },
+    { dev: DEV, inode: '100', type: 'dir', path: '/home/u/proj' },
+    { dev: DEV, inode: '101', type: 'dir', path: '/home/u/proj/src' },
+    { dev: DEV, inode: '102', type: 'file', path: '/home/u/proj/src/main.c' },
+    { dev: DEV, inode: '103', type: 'file', path: '/home/u/proj/café' },
   ];
 
   test('builds snapshot paths from links and keeps non-ASCII names as bytes', () => {
@@ -272,9 +272,9 @@ describe('PathIndex in the analyzer, on real records', () => {
 
   test('with a snapshot of the folder, the dirfd-relative deletions resolve at once from the snapshot', () => {
     const snapshot: SnapshotEntry[] = [
-      { dev: DEV, inode: 2147294, type: 'dir', path: '/tmp/hl-rec' },
-      { dev: DEV, inode: 2147295, type: 'dir', path: '/tmp/hl-rec/sub' },
-      { dev: DEV, inode: 2147296, type: 'dir', path: '/tmp/hl-rec/sub/deep' },
+      { dev: DEV, inode: '2147294', type: 'dir', path: '/tmp/hl-rec' },
+      { dev: DEV, inode: '2147295', type: 'dir', path: '/tmp/hl-rec/sub' },
+      { dev: DEV, inode: '2147296', type: 'dir', path: '/tmp/hl-rec/sub/deep' },
     ];
     const { items } = analyze(ofSerials(50, 51, 52, 53), { settle: false, snapshot });
     assert.deepEqual(
