@@ -143,6 +143,11 @@ export class Analyzer {
     };
   }
 
+  /** Adds inode snapshot entries while running (a watched folder recreated, a new watch added to a live tail). */
+  addSnapshot(entries: readonly SnapshotEntry[]): void {
+    this.ctx.index.addSnapshot(entries);
+  }
+
   /** Lost-event serials seen so far. */
   get lostEvents(): number {
     return this.assembler.lostEvents;

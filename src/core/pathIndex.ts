@@ -92,6 +92,14 @@ export class PathIndex {
     private readonly maxLearned = 250_000,
     private readonly maxWaiters = 500_000,
   ) {
+    this.addSnapshot(snapshot);
+  }
+
+  /**
+   * Adds snapshot entries (the watcher's view of a tree), e.g. when a watched folder is recreated. Entries whose
+   * parent folder is in the same batch are linked to it, so a later rename of the folder carries them along.
+   */
+  addSnapshot(snapshot: readonly SnapshotEntry[]): void {
     const byPath = new Map<string, InodeKey>();
     for (const e of snapshot) byPath.set(`${e.node ?? ''}\u0000${e.path}`, inodeKey(e.dev, e.inode, e.node ?? null));
     for (const e of snapshot) {
@@ -99,6 +107,7 @@ export class PathIndex {
       const bpath = decodeName(e.path).toString('latin1');
       const i = e.path.lastIndexOf('/');
       const parentKey = i > 0 ? byPath.get(`${e.node ?? ''}\u0000${e.path.slice(0, i)}`) : undefined;
+      this.learned.delete(key);
       this.snap.set(key, parentKey && parentKey !== key ? { parent: parentKey, name: basenameB(bpath), type: e.type } : { abs: normalizeB(bpath), type: e.type });
     }
   }
