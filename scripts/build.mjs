@@ -21,6 +21,20 @@ const targets = {
     format: 'cjs',
     external: ['vscode', 'node-pty'],
   },
+  // The analysis worker thread (src/core in a worker_threads worker; the host never parses a log itself).
+  analysisWorker: {
+    entryPoints: ['src/views/analysisWorker.ts'],
+    outfile: 'out/analysisWorker.js',
+    platform: 'node',
+    format: 'cjs',
+  },
+  // The timeline webview's script (runs in the webview, not in Node).
+  timeline: {
+    entryPoints: ['media/timeline/timeline.ts'],
+    outfile: 'out/timeline.js',
+    platform: 'browser',
+    format: 'iife',
+  },
   cli: {
     entryPoints: ['src/cli/main.ts'],
     outfile: 'out/cli.js',
@@ -75,14 +89,17 @@ const selected =
   wanted.length === 0 || wanted.includes('all')
     ? Object.keys(targets).filter((n) => !targets[n].onDemand)
     : wanted.filter((w) => w !== 'package');
-if (wanted.includes('package') && !selected.includes('extension')) selected.push('extension');
+// The extension needs its worker and its webview script wherever it is built.
+if (selected.includes('extension') || wanted.includes('package')) {
+  for (const t of ['extension', 'analysisWorker', 'timeline']) if (!selected.includes(t)) selected.push(t);
+}
 for (const name of selected) {
   const { onDemand: _onDemand, ...t } = targets[name] ?? {};
   if (!targets[name]) throw new Error(`unknown build target: ${name}`);
   if (!existsSync(t.entryPoints[0])) continue;
   await esbuild.build({
     bundle: true,
-    target: 'node20',
+    target: t.platform === 'browser' ? 'es2022' : 'node20',
     sourcemap: dev ? 'inline' : false,
     minify: !dev,
     logLevel: 'warning',

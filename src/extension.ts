@@ -5,25 +5,28 @@ import * as vscode from 'vscode';
 import { Commands } from './constants';
 import { errorText, initLog, log } from './log';
 import { register as registerStatus } from './helper/statusCommand';
-import { register as registerEvents } from './views/eventsView';
+import { register as registerTree } from './views/tree';
 
-const features: [name: string, register: (context: vscode.ExtensionContext) => vscode.Disposable][] = [
-  ['events view', registerEvents],
-  ['auditd status', registerStatus],
-];
+/** Starts one feature; one broken feature must not take the others down with it. */
+function start<T extends vscode.Disposable>(context: vscode.ExtensionContext, name: string, register: () => T): T | undefined {
+  try {
+    const feature = register();
+    context.subscriptions.push(feature);
+    return feature;
+  } catch (err) {
+    log.error(`could not start ${name}: ${errorText(err)}`);
+    return undefined;
+  }
+}
 
 /** Called by VS Code on the first of our activation events. */
 export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(initLog());
   context.subscriptions.push(vscode.commands.registerCommand(Commands.LogShow, () => log.show(false)));
-  for (const [name, register] of features) {
-    // One broken feature must not take the others down with it.
-    try {
-      context.subscriptions.push(register(context));
-    } catch (err) {
-      log.error(`could not start ${name}: ${errorText(err)}`);
-    }
-  }
+  // The tree is the EventSink every event producer feeds (`registerTree(…).sink`); the privileged helper, when
+  // there is one, reads root-only logs for it.
+  start(context, 'events tree', () => registerTree(context, { privileged: undefined }));
+  start(context, 'auditd status', () => registerStatus(context));
   const version = (context.extension.packageJSON as { version?: string }).version ?? '?';
   log.info(`Audit Lens ${version} activated (${vscode.env.appName} ${vscode.version}, ${context.extension.extensionKind === vscode.ExtensionKind.Workspace ? 'workspace' : 'ui'} host)`);
 }

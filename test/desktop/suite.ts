@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../../src/constants';
-import type { AnalyzeSummary } from '../../src/views/eventsView';
+import type { AnalyzeSummary } from '../../src/views/analyses';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const recorded = path.join(repoRoot, 'test', 'fixtures', 'recorded');

@@ -1,0 +1,336 @@
+/**
+ * The Audit Events tree and its Timeline: registration and wiring. The tree is the `EventSink` every producer
+ * feeds (live watches, analyses, searches); one debounced refresh manager renders it, only while visible; a badge
+ * counts events that arrived while it was hidden.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands, ContextKeys, Settings, Views, type ContextKey } from '../constants';
+import type { PrivilegedAccess } from '../helper/privileged';
+import { log } from '../log';
+import { copy, eventAsJson, exportEvents, RecordHighlighter, revealParentFolder, revealRawRecords } from './actions';
+import { Analyses, type AnalyzeSummary } from './analyses';
+import { ausearchCommand } from './eventRows';
+import { pickActions, pickFilter, pickText, pickTime } from './filters';
+import { useTranslator } from './l10n';
+import { GROUPINGS, isFiltering, NO_FILTER, TreeModel, type Filter, type Grouping, type ModelNode } from './model';
+import { diagnosticText, eventCount, kindName, timelineData, viewDescription } from './nodes';
+import { EventsProvider } from './provider';
+import { RefreshManager } from './refresh';
+import type { EventOrigin, EventSink, HealthIssue } from './sink';
+import { TimelineView } from './timeline';
+
+export type { AnalyzeSummary };
+
+/** What the tree needs from the rest of the extension. */
+export interface TreeDeps {
+  /** The privileged helper, for root-only logs; undefined when there is none (a message then says what to do). */
+  privileged?: PrivilegedAccess;
+}
+
+/** The registered tree: dispose it to unregister; hand `sink` to event producers. */
+export interface AuditEventsTree extends vscode.Disposable {
+  readonly sink: EventSink;
+}
+
+const DAY = 24 * 3600_000;
+/** Relative times ("5 min ago") are re-rendered this often, and only while the view shows events younger than a day. */
+const RELATIVE_TIME_MS = 60_000;
+/** The badge is updated at most this often while events stream in behind a hidden view. */
+const BADGE_MS = 500;
+
+function groupingOf(v: unknown): Grouping {
+  return GROUPINGS.includes(v as Grouping) ? (v as Grouping) : 'folder';
+}
+
+function isNode(v: unknown): v is ModelNode {
+  return typeof v === 'object' && v !== null && typeof (v as ModelNode).type === 'string' && typeof (v as ModelNode).id === 'string';
+}
+
+/** Registers the Audit Events view, the Timeline view and their commands. */
+export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}): AuditEventsTree {
+  useTranslator(vscode.l10n);
+  const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration(Settings.Section);
+  const model = new TreeModel(groupingOf(config().get(Settings.EventsGroupBy)));
+  const provider = new EventsProvider(model);
+  const view = vscode.window.createTreeView(Views.Events, { treeDataProvider: provider, showCollapseAll: true });
+  const highlighter = new RecordHighlighter();
+  const disposables: vscode.Disposable[] = [provider, view, highlighter];
+
+  const contextState = new Map<string, unknown>();
+  const setContext = (key: ContextKey, value: unknown): void => {
+    if (contextState.get(key) === value) return;
+    contextState.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
+  };
+  let analyzed = false;
+
+  /** The view's message: what the offline sources hold (`audit.log: 3 deleted, 1 failed attempt · 120 records`). */
+  const message = (): string | undefined => {
+    const offline = model.originList().filter((o) => o.origin.kind !== 'watch' && o.events > 0);
+    if (offline.length === 0 || model.total === 0) return undefined;
+    const names = offline.map((o) => TreeModel.originLabel(o)).join(', ');
+    const kinds = [...model.kindCounts()].map(([k, n]) => `${n} ${kindName(k)}`).join(', ') || eventCount(0);
+    const records = offline.reduce((n, o) => n + (o.records ?? 0), 0);
+    const problems = offline.flatMap((o) => [...o.diagnostics].map(([kind, d]) => diagnosticText(kind, d.count)));
+    return [`${names}: ${kinds}`, records > 0 ? vscode.l10n.t('{0} records', records) : '', problems.join(', ')].filter(Boolean).join(' · ');
+  };
+
+  const chrome = (): void => {
+    view.description = viewDescription(model);
+    view.message = message();
+    setContext(ContextKeys.HasEvents, model.total > 0);
+    setContext(ContextKeys.HasDiagnostics, model.originList().some((o) => o.diagnostics.size > 0));
+    setContext(ContextKeys.Filtered, isFiltering(model.filter));
+    setContext(ContextKeys.FailedOnly, model.filter.failedOnly);
+    setContext(ContextKeys.Grouping, model.grouping);
+    setContext(ContextKeys.Analyzed, analyzed);
+  };
+
+  // Declared before the timeline, which calls it on a bar click.
+  let refresh: RefreshManager;
+  const applyFilter = (f: Filter): void => {
+    model.setFilter(f);
+    refresh.request();
+    refresh.flush();
+  };
+  const timeline = new TimelineView(
+    context.extensionUri,
+    () => timelineData(model),
+    (m) => applyFilter(m.type === 'select' ? { ...model.filter, since: m.since, until: m.until } : { ...model.filter, since: null, until: null }),
+  );
+  disposables.push(timeline);
+  refresh = new RefreshManager(
+    () => {
+      provider.refresh();
+      timeline.update();
+      chrome();
+    },
+    () => view.visible || timeline.visible,
+    { delayMs: 150, maxDelayMs: 1000 },
+  );
+  disposables.push(refresh);
+
+  // The badge: how many events arrived while the view was hidden.
+  let unseen = 0;
+  let badgeTimer: NodeJS.Timeout | undefined;
+  const showBadge = (): void => {
+    badgeTimer = undefined;
+    view.badge = unseen > 0 ? { value: unseen, tooltip: vscode.l10n.t('{0} new events', unseen) } : undefined;
+  };
+  disposables.push(
+    view.onDidChangeVisibility((e) => {
+      if (!e.visible) return;
+      unseen = 0;
+      if (badgeTimer) clearTimeout(badgeTimer);
+      showBadge();
+      refresh.flush();
+    }),
+  );
+
+  const ticker = setInterval(() => {
+    if (view.visible && model.hasEventsSince(Date.now() - DAY)) refresh.request();
+  }, RELATIVE_TIME_MS);
+  disposables.push(new vscode.Disposable(() => clearInterval(ticker)));
+
+  const sink: EventSink = {
+    upsert(origin: EventOrigin, events) {
+      const { added } = model.upsert(origin, events);
+      if (added > 0 && !view.visible) {
+        unseen += added;
+        badgeTimer ??= setTimeout(showBadge, BADGE_MS);
+      }
+      refresh.request();
+    },
+    diagnostics(origin, diagnostics) {
+      model.diagnostics(origin, diagnostics);
+      refresh.request();
+    },
+    watches(states) {
+      model.watches(states);
+      refresh.request();
+    },
+    health(issues: readonly HealthIssue[]) {
+      model.health(issues);
+      refresh.request();
+    },
+    clear(origin) {
+      model.clear(origin);
+      refresh.request();
+    },
+  };
+
+  const analyses = new Analyses({
+    sink,
+    workerFile: path.join(context.extensionPath, 'out', 'analysisWorker.js'),
+    privileged: deps.privileged,
+    clearOffline: () => {
+      model.clearKinds(['analysis', 'search']);
+      refresh.request();
+    },
+    setStatus: (origin, status) => {
+      model.setStatus(origin, status);
+      refresh.request();
+    },
+    setAnalyzing: (on) => {
+      if (on) analyzed = true;
+      setContext(ContextKeys.Analyzing, on);
+      refresh.request();
+    },
+    finish: (origin, totals) => {
+      model.finishOrigin(origin, totals);
+      refresh.request();
+      refresh.flush();
+    },
+    eventsOf: (origin) => model.eventsOf(origin),
+  });
+  disposables.push(analyses);
+
+  /** Runs an analysis and brings the view forward (invoked from the explorer, it would otherwise sit closed). */
+  const analyzeAndShow = async (run: () => Promise<AnalyzeSummary | undefined>): Promise<AnalyzeSummary | undefined> => {
+    const summary = await run();
+    if (summary && !view.visible) await vscode.commands.executeCommand(`${Views.Events}.focus`);
+    refresh.flush();
+    return summary;
+  };
+
+  const nodeArg = (arg: unknown): ModelNode | undefined => (isNode(arg) ? arg : view.selection[0]);
+  const eventOf = (arg: unknown): ModelNode & { type: 'event' | 'chain' } | undefined => {
+    const n = nodeArg(arg);
+    return n && (n.type === 'event' || n.type === 'chain') ? n : undefined;
+  };
+  const noEvent = (): undefined => {
+    void vscode.window.showInformationMessage(vscode.l10n.t('Select an event in the Audit Events view first.'));
+    return undefined;
+  };
+  const setGrouping = (g: Grouping): void => {
+    model.setGrouping(g);
+    void config().update(Settings.EventsGroupBy, g, vscode.ConfigurationTarget.Global).then(undefined, (err: unknown) => log.warn(`could not save the grouping: ${String(err)}`));
+    refresh.request();
+    refresh.flush();
+  };
+
+  const fixIssue = async (arg: unknown): Promise<void> => {
+    const node = nodeArg(arg);
+    const backlogAdvice = vscode.l10n.t('The kernel drops audit records when its backlog is full. Raise it (auditctl -b 8192) and, if that is not enough, the rate limit (auditctl -r 0); Show auditd Status shows both.');
+    const status = vscode.l10n.t('Show auditd Status');
+    const showLog = vscode.l10n.t('Show Log');
+    if (node?.type === 'issue') {
+      const issue = node.issue;
+      if (issue.kind === 'auditd-missing' || issue.kind === 'auditd-stopped') {
+        await vscode.commands.executeCommand(Commands.AuditdStatus);
+        return;
+      }
+      const text = issue.kind === 'lost-events' ? `${issue.message} ${backlogAdvice}` : issue.message;
+      const pick = await vscode.window.showWarningMessage(text, issue.kind === 'lost-events' ? status : showLog);
+      if (pick === status) await vscode.commands.executeCommand(Commands.AuditdStatus);
+      if (pick === showLog) log.show(false);
+    } else if (node?.type === 'diagnostic') {
+      if (node.kind !== 'lost-events') {
+        log.show(false);
+        return;
+      }
+      const pick = await vscode.window.showWarningMessage(`${diagnosticText(node.kind, node.count)}. ${backlogAdvice}`, status);
+      if (pick === status) await vscode.commands.executeCommand(Commands.AuditdStatus);
+    }
+  };
+
+  const exportCommand = async (arg: unknown): Promise<number | undefined> => {
+    const node = isNode(arg) ? arg : undefined;
+    const events = node && node.type !== 'more' ? model.entriesUnder(node).map((e) => e.event) : model.matchingEvents();
+    if (events.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('There are no events to export.'));
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      title: vscode.l10n.t('Export {0}', eventCount(events.length)),
+      defaultUri: folder ? vscode.Uri.joinPath(folder, 'audit-events.jsonl') : undefined,
+      filters: { [vscode.l10n.t('JSON Lines')]: ['jsonl'], CSV: ['csv'] },
+    });
+    if (!target) return undefined;
+    if (target.scheme !== 'file') {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Audit Lens reads audit logs from the file system of the machine it runs on; pick a local file.'));
+      return undefined;
+    }
+    try {
+      const n = await exportEvents(events, target.fsPath);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('Exported {0} to {1}', eventCount(n), path.basename(target.fsPath)), 5000);
+      return n;
+    } catch (err) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not export the events: {0}', err instanceof Error ? err.message : String(err)));
+      return undefined;
+    }
+  };
+
+  const filterApply = (f: Filter): void => applyFilter(f);
+  disposables.push(
+    vscode.commands.registerCommand(Commands.EventsAnalyze, (...args: unknown[]) => analyzeAndShow(() => analyses.analyze(...args))),
+    vscode.commands.registerCommand(Commands.EventsWhoDeleted, (...args: unknown[]) => analyzeAndShow(() => analyses.whoDeleted(...args))),
+    vscode.commands.registerCommand(Commands.EventsClear, () => {
+      // Clearing also stops an analysis that is still reading.
+      analyses.cancel();
+      analyzed = false;
+      model.clearEvents();
+      model.setFilter(NO_FILTER);
+      refresh.request();
+      refresh.flush();
+    }),
+    vscode.commands.registerCommand(Commands.EventsLoadMore, (arg: unknown) => {
+      const node = nodeArg(arg);
+      if (node?.type !== 'more') return;
+      const parent = model.loadMore(node);
+      // Only the level that grew is fetched again (node objects are cached by id, so VS Code knows the parent).
+      provider.refresh(parent);
+    }),
+    vscode.commands.registerCommand(Commands.EventsFilter, () => pickFilter(model, filterApply)),
+    vscode.commands.registerCommand(Commands.EventsFilterText, () => pickText(model, filterApply)),
+    vscode.commands.registerCommand(Commands.EventsFilterAction, () => pickActions(model, filterApply)),
+    vscode.commands.registerCommand(Commands.EventsFilterTime, () => pickTime(model, filterApply)),
+    vscode.commands.registerCommand(Commands.EventsFilterFailed, () => applyFilter({ ...model.filter, failedOnly: !model.filter.failedOnly })),
+    vscode.commands.registerCommand(Commands.EventsClearFilter, () => applyFilter(NO_FILTER)),
+    vscode.commands.registerCommand(Commands.EventsGroupByFolder, () => setGrouping('folder')),
+    vscode.commands.registerCommand(Commands.EventsGroupByProcess, () => setGrouping('process')),
+    vscode.commands.registerCommand(Commands.EventsGroupByTime, () => setGrouping('time')),
+    vscode.commands.registerCommand(Commands.EventsRevealRecords, (arg: unknown) => {
+      const n = eventOf(arg);
+      return n ? revealRawRecords(n.entry.event, highlighter) : noEvent();
+    }),
+    vscode.commands.registerCommand(Commands.EventsCopyJson, async (arg: unknown) => {
+      const n = eventOf(arg);
+      if (!n) return noEvent();
+      const text = eventAsJson(n.entry.event);
+      await copy(text, vscode.l10n.t('the event as JSON'));
+      return text;
+    }),
+    vscode.commands.registerCommand(Commands.EventsCopyAusearch, async (arg: unknown) => {
+      const n = eventOf(arg);
+      if (!n) return noEvent();
+      const text = ausearchCommand(n.entry.event);
+      await copy(text, vscode.l10n.t('the ausearch command'));
+      return text;
+    }),
+    vscode.commands.registerCommand(Commands.EventsRevealFolder, (arg: unknown) => {
+      const n = nodeArg(arg);
+      if (n?.type === 'folder') return revealParentFolder({ folder: n.idx.path });
+      if (n?.type === 'event' || n?.type === 'chain') return revealParentFolder({ event: n.entry.event });
+      return noEvent();
+    }),
+    vscode.commands.registerCommand(Commands.EventsExport, exportCommand),
+    vscode.commands.registerCommand(Commands.EventsFixIssue, fixIssue),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`${Settings.Section}.${Settings.EventsGroupBy}`)) {
+        model.setGrouping(groupingOf(config().get(Settings.EventsGroupBy)));
+        refresh.request();
+      }
+    }),
+  );
+  chrome();
+
+  return {
+    sink,
+    dispose: () => {
+      for (const d of disposables.reverse()) d.dispose();
+    },
+  };
+}
