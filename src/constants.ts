@@ -59,8 +59,6 @@ export const ContextKeys = {
   Grouping: 'auditLens:grouping',
   /** A filter (text, action, failed only, time range) hides some events. */
   Filtered: 'auditLens:filtered',
-  /** The "failed attempts only" filter is on. */
-  FailedOnly: 'auditLens:failedOnly',
   /** Set by the live watch feature once `auditLens.watch.start` is registered: shows the "Watch a Folder…" welcome. */
   WatchAvailable: 'auditLens:watchAvailable',
 } as const;

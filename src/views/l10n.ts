@@ -1,7 +1,7 @@
 /**
  * The translator the tree's pure modules (rows, model, filters) call. It formats `{0}` placeholders in English
  * until `useTranslator(vscode.l10n)` is called at registration, so the same code runs in plain Node tests and the
- * bench. Calls are written `l10n.t('literal', …)`, so the manifest test finds every message for the zh-cn bundle.
+ * bench. Every call passes a string literal, so the manifest test finds each message in the zh-cn bundle.
  */
 type Arg = string | number | boolean;
 

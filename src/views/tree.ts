@@ -82,7 +82,6 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
     setContext(ContextKeys.HasEvents, model.total > 0);
     setContext(ContextKeys.HasDiagnostics, model.originList().some((o) => o.diagnostics.size > 0));
     setContext(ContextKeys.Filtered, isFiltering(model.filter));
-    setContext(ContextKeys.FailedOnly, model.filter.failedOnly);
     setContext(ContextKeys.Grouping, model.grouping);
     setContext(ContextKeys.Analyzed, analyzed);
   };

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildVsix } from '../../scripts/code-server';
-import { Commands, ContextKeys, Settings, Views } from '../../src/constants';
+import { Commands, ContextKeys, ContextValues, ForeignCommands, Settings, Views } from '../../src/constants';
 import { repoRoot } from './support/server';
 
 interface Manifest {
@@ -16,8 +16,9 @@ interface Manifest {
   extensionKind?: string[];
   contributes: {
     commands: { command: string; title: string; category?: string }[];
-    menus: Record<string, { command: string; when?: string }[]>;
-    views: Record<string, { id: string; name: string }[]>;
+    menus: Record<string, { command?: string; submenu?: string; when?: string }[]>;
+    submenus?: { id: string; label: string }[];
+    views: Record<string, { id: string; name: string; type?: string }[]>;
     viewsContainers: { activitybar: { id: string; title: string; icon: string }[] };
     viewsWelcome: { view: string; contents: string; when?: string }[];
     configuration: { properties: Record<string, unknown> };
@@ -62,27 +63,58 @@ function l10nMessages(): Set<string> {
 }
 
 describe('manifest', () => {
-  it('contributes exactly the commands the code registers, and menus name only contributed commands', () => {
+  it('contributes exactly the commands the code registers, and menus name only contributed commands and submenus', () => {
     const contributed = manifest.contributes.commands.map((c) => c.command).sort();
+    const submenus = (manifest.contributes.submenus ?? []).map((s) => s.id);
     for (const [menu, items] of Object.entries(manifest.contributes.menus)) {
-      for (const item of items) assert.ok(contributed.includes(item.command), `${menu}: ${item.command} is contributed`);
+      if (menu.startsWith('auditLens.')) assert.ok(submenus.includes(menu), `${menu} is a contributed submenu`);
+      for (const item of items) {
+        if (item.submenu) assert.ok(submenus.includes(item.submenu), `${menu}: submenu ${item.submenu} is contributed`);
+        else assert.ok(contributed.includes(item.command!), `${menu}: ${item.command} is contributed`);
+      }
     }
     assert.deepEqual(contributed, Object.values(Commands).sort());
     for (const c of manifest.contributes.commands) assert.match(c.command, /^auditLens\.[a-z]+\.[a-zA-Z]+$/);
   });
 
+  it('links welcome buttons only to contributed commands, or to another feature\'s command behind the key that feature sets', () => {
+    const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
+    const en = read('package.nls.json');
+    for (const w of manifest.contributes.viewsWelcome) {
+      const text = en[w.contents.replace(/^%|%$/g, '')] ?? w.contents;
+      for (const [, cmd] of text.matchAll(/\(command:([\w.]+)\)/g)) {
+        if (contributed.has(cmd)) continue;
+        assert.equal(cmd, ForeignCommands.WatchStart, `welcome links ${cmd}`);
+        assert.match(w.when ?? '', /auditLens:watchAvailable/, `the ${cmd} button shows only once its feature says it is there`);
+      }
+    }
+  });
+
   it('uses only context keys from src/constants.ts in when clauses', () => {
     const known = new Set<string>(Object.values(ContextKeys));
-    const used = new Set([...manifestText.matchAll(/auditLens:[A-Za-z.]+/g)].map((m) => m[0]).filter((k) => !k.startsWith('auditLens:event:')));
+    const values = new Set<string>(Object.values(ContextValues));
+    const used = new Set(
+      [...manifestText.matchAll(/auditLens:[A-Za-z.]+(?::[A-Za-z]+)*/g)]
+        .map((m) => m[0])
+        // Tree item context values (and the prefixes `viewItem =~ /^auditLens:event:/` matches them by) are not keys.
+        .filter((k) => !values.has(k) && ![...values].some((v) => v.startsWith(`${k}:`))),
+    );
     for (const k of used) assert.ok(known.has(k), `${k} is declared in ContextKeys`);
     for (const k of known) assert.ok(used.has(k), `${k} is used by the manifest`);
   });
 
   it('declares the views, the setting and the language the code uses', () => {
     assert.deepEqual(manifest.contributes.viewsContainers.activitybar.map((c) => c.id), [Views.Container]);
-    assert.deepEqual(manifest.contributes.views[Views.Container].map((v) => v.id), [Views.Events]);
+    assert.deepEqual(manifest.contributes.views[Views.Container].map((v) => v.id), [Views.Timeline, Views.Events]);
+    assert.equal(manifest.contributes.views[Views.Container][0].type, 'webview');
     assert.ok(manifest.contributes.viewsWelcome.every((w) => w.view === Views.Events));
-    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties), [`${Settings.Section}.${Settings.AuditctlPath}`]);
+    assert.deepEqual(
+      Object.keys(manifest.contributes.configuration.properties).sort(),
+      Object.entries(Settings)
+        .filter(([k]) => k !== 'Section')
+        .map(([, v]) => `${Settings.Section}.${v}`)
+        .sort(),
+    );
     assert.deepEqual(manifest.contributes.languages.map((l) => l.id), ['auditlog']);
     assert.deepEqual(manifest.contributes.languages[0].filenamePatterns, ['audit.log', 'audit.log.*']);
   });
@@ -123,6 +155,9 @@ describe('VSIX', () => {
     for (const f of [
       'extension/package.json',
       'extension/out/extension.js',
+      'extension/out/analysisWorker.js',
+      'extension/out/timeline.js',
+      'extension/media/timeline/timeline.css',
       'extension/out/node_modules/node-pty/package.json',
       'extension/out/node_modules/node-pty/lib/index.js',
       'extension/out/node_modules/node-pty/lib/unixTerminal.js',
