@@ -5,16 +5,20 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from 'node:path';
 import { cacheRoot, repoRoot } from './code-server';
 
-/** Recorded fixtures that make a readable demo: plain deletions, an rm -rf, renames over files, refused attempts. */
-const DEMO_CASES = ['unlink-absolute', 'python-rmtree', 'rename-over', 'fail-eacces', 'fail-eperm'];
+/**
+ * Recorded fixtures that make a readable demo: an rmtree, renames over files, refused attempts. Cases whose
+ * temporary trees reused each other's inodes (their removal by the recorder was not audited) are not joined: the
+ * path index would rebuild later paths from the earlier tree's folders.
+ */
+const DEMO_CASES = ['python-rmtree', 'rename-over', 'fail-eacces', 'fail-eperm'];
 
 /**
- * Writes one audit.log made of the demo's recorded fixtures, in recording order. The slices are verbatim but for
- * their serials, renumbered to run on without gaps: joined slices would otherwise read as lost events.
+ * Writes one audit.log made of recorded fixtures (the demo's by default), in recording order. The slices are
+ * verbatim but for their serials, renumbered to run on without gaps: joined slices would otherwise read as lost events.
  */
-export function writeDemoLog(file: string): void {
+export function writeDemoLog(file: string, caseNames: readonly string[] = DEMO_CASES): void {
   const recorded = path.join(repoRoot, 'test', 'fixtures', 'recorded');
-  const cases = DEMO_CASES.map((c) => path.join(recorded, c)).filter((d) => existsSync(path.join(d, 'audit.log')));
+  const cases = caseNames.map((c) => path.join(recorded, c)).filter((d) => existsSync(path.join(d, 'audit.log')));
   if (cases.length === 0) throw new Error(`no recorded fixtures in ${recorded}`);
   const ordered = cases
     .map((d) => ({ d, at: (JSON.parse(readFileSync(path.join(d, 'truth.json'), 'utf8')) as { recordedAt: string }).recordedAt }))

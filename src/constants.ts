@@ -93,6 +93,12 @@ export const ContextValues = {
   NoMatch: 'auditLens:noMatch',
 } as const;
 
+/** Theme colors the extension contributes. */
+export const Colors = {
+  /** Lines of the records "Reveal Raw Records" highlights. */
+  RecordHighlight: 'auditLens.recordHighlightBackground',
+} as const;
+
 /** The language id for audit.log files. */
 export const AuditLogLanguage = 'auditlog';
 

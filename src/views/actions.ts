@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import * as vscode from 'vscode';
 import { eventCsvRows, eventJson, CSV_HEADER } from '../cli/format';
-import { ForeignCommands } from '../constants';
+import { Colors, ForeignCommands } from '../constants';
 import type { AuditEvent } from '../core/types';
 import { errorText, log } from '../log';
 import { ausearchCommand, primaryObject, splitPath } from './eventRows';
@@ -17,8 +17,8 @@ export const TEXT_EDITOR_LIMIT = 50 * 1024 * 1024;
 export class RecordHighlighter implements vscode.Disposable {
   readonly type = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
-    backgroundColor: new vscode.ThemeColor('editor.rangeHighlightBackground'),
-    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.rangeHighlightForeground'),
+    backgroundColor: new vscode.ThemeColor(Colors.RecordHighlight),
+    overviewRulerColor: new vscode.ThemeColor(Colors.RecordHighlight),
     overviewRulerLane: vscode.OverviewRulerLane.Full,
   });
   private editor: vscode.TextEditor | undefined;

@@ -212,7 +212,7 @@ export class TreeModel {
 
   /** Matching events by kind. */
   kindCounts(): Map<RowKind, number> {
-    return new Map([...this.matchedKinds].filter(([, n]) => n > 0));
+    return new Map(ROW_KINDS.map((k) => [k, this.matchedKinds.get(k) ?? 0] as const).filter(([, n]) => n > 0));
   }
 
   /** Every origin, in arrival order. */

@@ -32,11 +32,12 @@ export interface ItemSpec {
 
 /** Icons by kind; the timeline uses the same colors. */
 export const KIND_ICONS: Record<RowKind, IconSpec> = {
-  deleted: { id: 'trash' },
-  folderDeleted: { id: 'folder', color: 'charts.red' },
-  renamed: { id: 'arrow-right' },
+  deleted: { id: 'trash', color: 'charts.red' },
+  folderDeleted: { id: 'folder', color: 'charts.orange' },
+  renamed: { id: 'arrow-right', color: 'charts.blue' },
   replaced: { id: 'replace', color: 'charts.purple' },
-  failed: { id: 'error', color: 'errorForeground' },
+  // Yellow, not red: a failed attempt is a warning (the file is still there), and it matches its timeline bars.
+  failed: { id: 'error', color: 'charts.yellow' },
   watchRemoved: { id: 'eye-closed', color: 'editorWarning.foreground' },
   other: { id: 'circle-outline' },
 };
@@ -68,6 +69,26 @@ export function kindName(kind: RowKind): string {
       return l10n.t('Watch removed');
     default:
       return l10n.t('Other');
+  }
+}
+
+/** A count of one kind, for sentences: `7 deleted`, `3 folders deleted`, `1 failed attempt`. */
+export function kindCount(kind: RowKind, n: number): string {
+  switch (kind) {
+    case 'deleted':
+      return l10n.t('{0} deleted', n);
+    case 'folderDeleted':
+      return n === 1 ? l10n.t('1 folder deleted') : l10n.t('{0} folders deleted', n);
+    case 'renamed':
+      return l10n.t('{0} renamed away', n);
+    case 'replaced':
+      return l10n.t('{0} replaced', n);
+    case 'failed':
+      return n === 1 ? l10n.t('1 failed attempt') : l10n.t('{0} failed attempts', n);
+    case 'watchRemoved':
+      return n === 1 ? l10n.t('1 watch removed') : l10n.t('{0} watches removed', n);
+    default:
+      return l10n.t('{0} other', n);
   }
 }
 
@@ -359,7 +380,7 @@ export function timelineData(model: TreeModel, maxBars = 60): TimelineData {
       counts: present.map((k) => b.counts[k] ?? 0),
       total: b.total,
       label: `${localTime(b.start)} – ${localTime(b.end)}: ${
-        b.total === 0 ? l10n.t('no events') : present.filter((k) => b.counts[k]).map((k) => `${b.counts[k]} ${kindName(k)}`).join(', ')
+        b.total === 0 ? l10n.t('no events') : present.filter((k) => b.counts[k]).map((k) => kindCount(k, b.counts[k]!)).join(', ')
       }`,
     })),
     from: t.buckets.length ? localTime(t.buckets[0].start) : '',

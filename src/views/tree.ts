@@ -14,7 +14,7 @@ import { ausearchCommand } from './eventRows';
 import { pickActions, pickFilter, pickText, pickTime } from './filters';
 import { useTranslator } from './l10n';
 import { GROUPINGS, isFiltering, NO_FILTER, TreeModel, type Filter, type Grouping, type ModelNode } from './model';
-import { diagnosticText, eventCount, kindName, timelineData, viewDescription } from './nodes';
+import { diagnosticText, eventCount, kindCount, timelineData, viewDescription } from './nodes';
 import { EventsProvider } from './provider';
 import { RefreshManager } from './refresh';
 import type { EventOrigin, EventSink, HealthIssue } from './sink';
@@ -70,7 +70,7 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
     const offline = model.originList().filter((o) => o.origin.kind !== 'watch' && o.events > 0);
     if (offline.length === 0 || model.total === 0) return undefined;
     const names = offline.map((o) => TreeModel.originLabel(o)).join(', ');
-    const kinds = [...model.kindCounts()].map(([k, n]) => `${n} ${kindName(k)}`).join(', ') || eventCount(0);
+    const kinds = [...model.kindCounts()].map(([k, n]) => kindCount(k, n)).join(', ') || eventCount(0);
     const records = offline.reduce((n, o) => n + (o.records ?? 0), 0);
     const problems = offline.flatMap((o) => [...o.diagnostics].map(([kind, d]) => diagnosticText(kind, d.count)));
     return [`${names}: ${kinds}`, records > 0 ? vscode.l10n.t('{0} records', records) : '', problems.join(', ')].filter(Boolean).join(' · ');
@@ -165,6 +165,8 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
     privileged: deps.privileged,
     clearOffline: () => {
       model.clearKinds(['analysis', 'search']);
+      // A time range belongs to the log it was picked in; text, action and failure filters are the user's question.
+      if (model.filter.since !== null || model.filter.until !== null) model.setFilter({ ...model.filter, since: null, until: null });
       refresh.request();
     },
     setStatus: (origin, status) => {

@@ -52,11 +52,11 @@ const MISSING_LOG = '/nonexistent/audit-lens-e2e/audit.log';
 /** The recorded cases (with ground truth from the recorder, lstat taken before each operation) the view is checked against. */
 const DELETION_CASES = ['unlink-absolute', 'fail-eacces'].map((c) => path.join(RECORDED, c));
 
-/** What the view must show for a case, derived from truth.json only: one row per deletion or rename source. */
-function expectedRows(truth: Truth): { label: string; failed: boolean; errno: string | null; comm: string }[] {
+/** What the view must show for a case (grouped by time), from truth.json only: one row per deletion or rename source. */
+function expectedRows(truth: Truth): { label: string; folder: string; failed: boolean; errno: string | null; comm: string }[] {
   return truth.items
     .filter((i) => i.role === 'deleted' || i.role === 'source')
-    .map((i) => ({ label: i.path, failed: !i.success, errno: i.errno, comm: i.comm }));
+    .map((i) => ({ label: path.basename(i.path), folder: path.dirname(i.path), failed: !i.success, errno: i.errno, comm: i.comm }));
 }
 
 let server: SuiteServer;
@@ -177,6 +177,7 @@ describe('Audit Lens in code-server', { timeout: 14 * 60_000 }, () => {
     assert.deepEqual(await treeRows(page, VIEW), []);
   });
 
+  let groupedByTime = false;
   for (const caseDir of DELETION_CASES) {
     const truth = JSON.parse(readFileSync(path.join(caseDir, 'truth.json'), 'utf8')) as Truth;
     check(`lists exactly the deletions of fixture ${truth.case} (from its truth.json) in the view`, async () => {
@@ -185,6 +186,11 @@ describe('Audit Lens in code-server', { timeout: 14 * 60_000 }, () => {
       assert.ok(expected.length > 0, 'the fixture must contain deletions');
       await openViewContainer(page, 'Audit Lens');
       await clearView();
+      // One row per event (grouping by folder and process is checked in tree.test.ts).
+      if (!groupedByTime) {
+        await runCommand(page, 'Audit Lens: Group by Time');
+        groupedByTime = true;
+      }
       await analyzeThroughDialog(log);
       const rows = await waitForRows(expected.length);
       assert.deepEqual(
@@ -195,11 +201,12 @@ describe('Audit Lens in code-server', { timeout: 14 * 60_000 }, () => {
       for (const e of expected) {
         const row = rows.find((r) => r.label === e.label)!;
         const parts = row.description.split(' · ');
-        assert.ok(parts.includes(e.comm), `${e.label}: description "${row.description}" names the program ${e.comm}`);
-        assert.match(parts[parts.length - 1], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, `${e.label}: description ends with the time`);
+        assert.match(parts[0], new RegExp(` by ${e.comm} \\(\\d+\\)$`), `${e.label}: description "${row.description}" names the program ${e.comm} and its pid`);
+        assert.match(parts[parts.length - 2], /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|just now|\d+ min ago|\d+ h ago)$/, `${e.label}: description gives the time`);
+        assert.equal(parts[parts.length - 1], `in ${e.folder}`, `${e.label}: description ends with the folder`);
         if (e.failed) {
           assert.equal(row.icon, 'codicon-error', `${e.label}: a failed attempt has the error icon`);
-          assert.equal(parts[0], `failed (${e.errno})`, `${e.label}: a failed attempt says so first`);
+          assert.match(parts[0], new RegExp(`^failed deletion \\(${e.errno}\\) by `), `${e.label}: a failed attempt says so first`);
         } else {
           assert.notEqual(row.icon, 'codicon-error', `${e.label}: a deletion is not marked failed`);
           assert.doesNotMatch(row.description, /^failed/);

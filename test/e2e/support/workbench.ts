@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { SUPPORT_KEYS } from './server';
 
 /** Chromium from Debian; never a downloaded one. */
@@ -117,6 +117,25 @@ export async function pickInFileDialog(page: Page, title: string, file: string):
   throw new Error(`the "${title}" dialog did not accept ${file}; it shows ${JSON.stringify(await input.inputValue())}`);
 }
 
+/** Answers VS Code's simple save dialog (showSaveDialog in code-server) titled `title` with an absolute path. */
+export async function answerSaveDialog(page: Page, title: string, file: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible' });
+  const input = widget.locator('input.input');
+  // Like the open dialog, it rewrites the value when its folder listing lands: wait for that, then type.
+  await poll(async () => (await input.inputValue()).length > 0, 10_000);
+  await page.waitForTimeout(300);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await input.fill(file);
+    const kept = await poll(async () => (await input.inputValue()) === file, 1500);
+    if (!kept) continue;
+    await input.press('Enter');
+    const closed = await poll(async () => !(await widget.isVisible()), 3000);
+    if (closed) return;
+  }
+  throw new Error(`the "${title}" dialog did not accept ${file}; it shows ${JSON.stringify(await input.inputValue())}`);
+}
+
 /** Opens a file in an editor through "File: Open File…" and the simple dialog, and waits for its tab. */
 export async function openFile(page: Page, file: string): Promise<void> {
   await runCommand(page, 'File: Open File...');
@@ -149,6 +168,12 @@ export async function viewMessage(page: Page, viewName: string): Promise<string>
   return (await msg.count()) > 0 && (await msg.first().isVisible()) ? plain(await msg.first().innerText()) : '';
 }
 
+/** The description a view shows beside its title (`TreeView.description`); empty when none. */
+export async function viewDescription(page: Page, viewName: string): Promise<string> {
+  const d = page.locator(`.pane-header[aria-label^="${viewName}"] .description`);
+  return (await d.count()) > 0 ? plain(await d.first().innerText()).trim() : '';
+}
+
 /** One rendered tree row. */
 export interface TreeRow {
   label: string;
@@ -156,6 +181,10 @@ export interface TreeRow {
   /** The codicon class of the row's icon (`codicon-trash`), if any. */
   icon: string | null;
   ariaLabel: string | null;
+  /** Depth in the tree, 1 for top-level rows. */
+  level: number;
+  /** true/false for rows with children (expanded or not), null for leaves. */
+  expanded: boolean | null;
 }
 
 /**
@@ -172,10 +201,73 @@ export async function treeRows(page: Page, viewName: string): Promise<TreeRow[]>
         description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\u00a0/g, ' '),
         icon: [...(el.querySelector('.custom-view-tree-node-item-icon')?.classList ?? [])].find((c) => c.startsWith('codicon-') && c !== 'codicon') ?? null,
         ariaLabel: el.getAttribute('aria-label'),
+        level: Number(el.getAttribute('aria-level') ?? '1'),
+        expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : null,
       }))
       .sort((a, b) => a.top - b.top)
       .map(({ top: _top, ...row }) => row),
   );
+}
+
+/** The rendered row of a tree view whose label is exactly `label` (it must be on screen). */
+export async function treeRow(page: Page, viewName: string, label: string): Promise<Locator> {
+  const rows = viewPane(page, viewName).locator('.pane-body:not(.welcome) .monaco-list-row');
+  const i = await rows.evaluateAll(
+    (els, want) => els.findIndex((el) => (el.querySelector('.label-name')?.textContent ?? '').replace(/\u00a0/g, ' ') === want),
+    label,
+  );
+  if (i < 0) throw new Error(`no row labelled ${JSON.stringify(label)} on screen`);
+  return rows.nth(i);
+}
+
+/**
+ * Picks `entry` in the context menu of `target` (right click), as a keyboard user would: VS Code's menus ignore a
+ * click that comes too soon after they open, so hover the entry, then press Enter.
+ */
+export async function contextMenu(page: Page, target: Locator, entry: string): Promise<void> {
+  // A tooltip left by an earlier hover sits over the rows and would take the click.
+  await page.mouse.move(0, 0);
+  await page.locator('.monaco-hover').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+  await target.click({ button: 'right' });
+  const item = page.locator('.context-view .monaco-menu .action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+  await item.first().hover();
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Enter');
+  await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
+}
+
+/** Types into the open quick input (an input box or a pick) and presses Enter. */
+export async function answerQuickInput(page: Page, text: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible' });
+  await widget.locator('input.input').fill(text);
+  await page.waitForTimeout(150);
+  await widget.locator('input.input').press('Enter');
+}
+
+/** The browser's clipboard, as `vscode.env.clipboard.writeText` left it (the page has clipboard permissions). */
+export async function clipboardText(page: Page): Promise<string> {
+  return page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
+}
+
+/** The text of the hover (tooltip) on screen, with its element; empty when none. */
+export async function hoverText(page: Page): Promise<string> {
+  const h = page.locator('.monaco-hover:visible, .workbench-hover:visible').first();
+  return (await h.count()) > 0 ? plain(await h.innerText()) : '';
+}
+
+/** The active editor's cursor line, from the status bar (`Ln 12, Col 1`); 0 when no editor shows one. */
+export async function editorLine(page: Page): Promise<number> {
+  const item = page.locator('[id="status.editor.selection"]');
+  if ((await item.count()) === 0) return 0;
+  const m = /Ln (\d+)/.exec(await item.innerText());
+  return m ? Number(m[1]) : 0;
+}
+
+/** The document inside a webview view (two iframes deep in the workbench). */
+export function webviewFrame(page: Page, viewName: string): FrameLocator {
+  const title = viewName;
+  return page.frameLocator(`iframe.webview.ready[title="${title}"], iframe.webview.ready`).first().frameLocator('iframe#active-frame');
 }
 
 /**
