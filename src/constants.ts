@@ -51,8 +51,6 @@ export const ContextKeys = {
   Analyzed: 'auditLens:analyzed',
   /** The last analysis produced at least one row. */
   HasEvents: 'auditLens:hasEvents',
-  /** The last analysis reported diagnostics (malformed lines, unreadable input, lost events). */
-  HasDiagnostics: 'auditLens:hasDiagnostics',
   /** An analysis is running. */
   Analyzing: 'auditLens:analyzing',
   /** How the Audit Events tree groups rows: `folder`, `process` or `time`. */

@@ -5,6 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { EventFilter } from '../core/analyzer';
 import type { AuditEvent, Diagnostic, DiagnosticKind, StreamItem } from '../core/types';
@@ -159,6 +160,9 @@ export class Analyses implements vscode.Disposable {
     this.deps.setAnalyzing(true);
     const mine = { cancel: () => undefined as void };
     this.current = mine;
+    // How long this thread was ever blocked while the results streamed in: logged, so a regression shows.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     try {
       const bytes = await inputBytes(inputs);
       const title = vscode.l10n.t('Analyzing {0}…', inputs.map((f) => path.basename(f) || f).join(', '));
@@ -189,8 +193,10 @@ export class Analyses implements vscode.Disposable {
         void vscode.window.showErrorMessage(vscode.l10n.t('Could not analyze the audit log: {0}', outcome.message));
         return undefined;
       }
-      return this.finished(inputs, origin, outcome.totals, started, shownPct);
+      lag.disable();
+      return this.finished(inputs, origin, outcome.totals, started, shownPct, lag.max / 1e6);
     } finally {
+      lag.disable();
       if (this.current === mine) this.current = undefined;
       this.deps.setAnalyzing(this.current !== undefined);
     }
@@ -207,12 +213,13 @@ export class Analyses implements vscode.Disposable {
     if (diagnostics.length > 0) this.deps.sink.diagnostics(origin, diagnostics);
   }
 
-  private finished(inputs: string[], origin: EventOrigin, totals: AnalysisTotals, started: number, pct: number): AnalyzeSummary {
+  private finished(inputs: string[], origin: EventOrigin, totals: AnalysisTotals, started: number, pct: number, blockedMs?: number): AnalyzeSummary {
     const events = this.deps.eventsOf(origin);
     const files = totals.files.length > 0 ? totals.files : inputs;
     this.deps.finish(origin, { records: totals.records, counts: totals.diagnosticCounts, firsts: totals.diagnostics });
     this.deps.setStatus(origin, totals.cancelled ? vscode.l10n.t('cancelled at {0} %', pct) : undefined);
-    log.info(`${inputs.join(', ')}: ${events} events from ${totals.records} records (${totals.bytes} bytes) in ${Date.now() - started} ms${totals.cancelled ? ', cancelled' : ''}`);
+    const blocked = blockedMs !== undefined ? `; host thread blocked at most ${Math.round(blockedMs)} ms` : '';
+    log.info(`${inputs.join(', ')}: ${events} events from ${totals.records} records (${totals.bytes} bytes) in ${Date.now() - started} ms${totals.cancelled ? ', cancelled' : ''}${blocked}`);
     for (const d of totals.diagnostics.slice(0, MAX_LOGGED_DIAGNOSTICS)) {
       const where = d.source ? `${d.source.file}:${d.source.line}: ` : '';
       log.warn(`${where}${d.kind}: ${d.message}`);

@@ -101,21 +101,21 @@ export function eventCount(n: number): string {
 export function diagnosticText(kind: DiagnosticKind, count: number): string {
   switch (kind) {
     case 'lost-events':
-      return l10n.t('about {0} events lost (the kernel dropped them)', count);
+      return count === 1 ? l10n.t('about 1 event lost (the kernel dropped it)') : l10n.t('about {0} events lost (the kernel dropped them)', count);
     case 'unreadable-input':
-      return l10n.t('{0} inputs could not be read', count);
+      return count === 1 ? l10n.t('1 input could not be read') : l10n.t('{0} inputs could not be read', count);
     case 'malformed-line':
-      return l10n.t('{0} lines are not audit records', count);
+      return count === 1 ? l10n.t('1 line is not an audit record') : l10n.t('{0} lines are not audit records', count);
     case 'invalid-utf8':
-      return l10n.t('{0} lines are not valid UTF-8', count);
+      return count === 1 ? l10n.t('1 line is not valid UTF-8') : l10n.t('{0} lines are not valid UTF-8', count);
     case 'truncated-line':
-      return l10n.t('{0} lines are cut short', count);
+      return count === 1 ? l10n.t('1 line is cut short') : l10n.t('{0} lines are cut short', count);
     case 'oversized-line':
-      return l10n.t('{0} lines are too long to read', count);
+      return count === 1 ? l10n.t('1 line is too long to read') : l10n.t('{0} lines are too long to read', count);
     case 'duplicate-record':
-      return l10n.t('{0} records appear twice', count);
+      return count === 1 ? l10n.t('1 record appears twice') : l10n.t('{0} records appear twice', count);
     case 'late-record':
-      return l10n.t('{0} records came too late to join their event', count);
+      return count === 1 ? l10n.t('1 record came too late to join its event') : l10n.t('{0} records came too late to join their event', count);
   }
 }
 

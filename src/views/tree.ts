@@ -13,7 +13,7 @@ import { Analyses, type AnalyzeSummary } from './analyses';
 import { ausearchCommand } from './eventRows';
 import { pickActions, pickFilter, pickText, pickTime } from './filters';
 import { useTranslator } from './l10n';
-import { GROUPINGS, isFiltering, NO_FILTER, TreeModel, type Filter, type Grouping, type ModelNode } from './model';
+import { GROUPINGS, isFiltering, NO_FILTER, TreeModel, type Filter, type Grouping, type ModelNode, type OriginInfo } from './model';
 import { diagnosticText, eventCount, kindCount, timelineData, viewDescription } from './nodes';
 import { EventsProvider } from './provider';
 import { RefreshManager } from './refresh';
@@ -63,27 +63,32 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
     contextState.set(key, value);
     void vscode.commands.executeCommand('setContext', key, value);
   };
-  let analyzed = false;
+  let analyzing = false;
 
-  /** The view's message: what the offline sources hold (`audit.log: 3 deleted, 1 failed attempt · 120 records`). */
+  /** Analyses and searches in the tree (finished or running): what the `analyzed` context key means. */
+  const offlineOrigins = (): OriginInfo[] => model.originList().filter((o) => o.origin.kind !== 'watch');
+
+  /**
+   * The view's message: what the offline sources hold (`audit.log: 3 deleted, 1 failed attempt · 120 records`).
+   * A message hides the welcome content, so with no rows at all it is left to the welcome ("no deletions").
+   */
   const message = (): string | undefined => {
-    const offline = model.originList().filter((o) => o.origin.kind !== 'watch' && o.events > 0);
-    if (offline.length === 0 || model.total === 0) return undefined;
+    const offline = offlineOrigins().filter((o) => o.records !== undefined || o.events > 0);
+    const hasRows = model.total > 0 || model.healthIssues.length > 0 || model.originList().some((o) => o.diagnostics.size > 0);
+    if (offline.length === 0 || !hasRows) return undefined;
     const names = offline.map((o) => TreeModel.originLabel(o)).join(', ');
-    const kinds = [...model.kindCounts()].map(([k, n]) => kindCount(k, n)).join(', ') || eventCount(0);
+    const kinds = [...model.kindCounts()].map(([k, n]) => kindCount(k, n)).join(', ') || (model.total === 0 ? vscode.l10n.t('no deletions, renames or failed deletion attempts') : eventCount(0));
     const records = offline.reduce((n, o) => n + (o.records ?? 0), 0);
-    const problems = offline.flatMap((o) => [...o.diagnostics].map(([kind, d]) => diagnosticText(kind, d.count)));
-    return [`${names}: ${kinds}`, records > 0 ? vscode.l10n.t('{0} records', records) : '', problems.join(', ')].filter(Boolean).join(' · ');
+    return [`${names}: ${kinds}`, records > 0 ? vscode.l10n.t('{0} records', records) : ''].filter(Boolean).join(' · ');
   };
 
   const chrome = (): void => {
     view.description = viewDescription(model);
     view.message = message();
     setContext(ContextKeys.HasEvents, model.total > 0);
-    setContext(ContextKeys.HasDiagnostics, model.originList().some((o) => o.diagnostics.size > 0));
     setContext(ContextKeys.Filtered, isFiltering(model.filter));
     setContext(ContextKeys.Grouping, model.grouping);
-    setContext(ContextKeys.Analyzed, analyzed);
+    setContext(ContextKeys.Analyzed, offlineOrigins().length > 0 && !analyzing);
   };
 
   // Declared before the timeline, which calls it on a bar click.
@@ -174,7 +179,7 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
       refresh.request();
     },
     setAnalyzing: (on) => {
-      if (on) analyzed = true;
+      analyzing = on;
       setContext(ContextKeys.Analyzing, on);
       refresh.request();
     },
@@ -271,7 +276,6 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
     vscode.commands.registerCommand(Commands.EventsClear, () => {
       // Clearing also stops an analysis that is still reading.
       analyses.cancel();
-      analyzed = false;
       model.clearEvents();
       model.setFilter(NO_FILTER);
       refresh.request();

@@ -240,22 +240,30 @@ describe('Audit Lens in code-server', { timeout: 14 * 60_000 }, () => {
     assert.deepEqual(await treeRows(page, VIEW), []);
   });
 
-  check('reports unreadable lines in the view and the log channel', async () => {
+  check('reports unreadable lines as a row at the top of the view and in the log channel', async () => {
     const broken = path.join(server.workspace, 'broken', 'audit.log');
     mkdirSync(path.dirname(broken), { recursive: true });
     writeFileSync(broken, `${readFileSync(path.join(OWN_FIXTURES, 'no-deletions', 'audit.log'), 'latin1')}this is not an audit record\n`, 'latin1');
     await analyzeThroughDialog(broken);
-    const text = await poll(async () => {
-      const t = await welcomeText(page, VIEW);
-      return /found problems/.test(t) ? t : '';
+    const rows = await poll(async () => {
+      const r = await treeRows(page, VIEW);
+      return r.length === 1 && /not an audit record/.test(r[0].label) ? r : undefined;
     });
-    assert.match(text, /found problems in the log/);
-    await runCommand(page, 'Audit Lens: Show Log');
-    const logged = await poll(async () => {
-      const t = server.extensionLog();
-      return /broken\/audit\.log:\d+: malformed-line/.test(t) ? t : '';
+    assert.ok(rows, `a problem row appears; the view shows ${JSON.stringify(await treeRows(page, VIEW))}`);
+    assert.equal(rows[0].label, 'audit.log: 1 line is not an audit record');
+    assert.equal(rows[0].icon, 'codicon-warning');
+    assert.match(await poll(() => viewMessage(page, VIEW), 5000), /^audit\.log: no deletions, renames or failed deletion attempts · \d+ records$/);
+    // The row is actionable: it opens the log that names the line (the panel is closed first, so it is the click).
+    await runCommand(page, 'View: Hide Panel');
+    await page.locator('.part.panel').waitFor({ state: 'hidden' });
+    await viewPane(page, VIEW).locator('.monaco-list-row').first().click();
+    const out = await poll(async () => {
+      const t = (await outputText(page)).replace(/\s+/g, ' ');
+      return /malformed-line: not an audit record/.test(t) ? t : '';
     });
-    assert.ok(logged, `the log channel names the malformed line; it has:\n${server.extensionLog()}`);
+    assert.ok(out, `the row shows the log channel; the panel shows:\n${await outputText(page)}`);
+    const logged = server.extensionLog();
+    assert.match(logged, /broken\/audit\.log:19: malformed-line/, 'the log channel names the malformed line');
   });
 
   check("Show auditd Status prints auditd's real enabled and backlog_limit lines", async () => {
