@@ -85,6 +85,7 @@ export const ContextValues = {
   Origin: 'auditLens:group:origin',
   Executable: 'auditLens:group:exe',
   Process: 'auditLens:group:process',
+  TimeBucket: 'auditLens:group:time',
   ProcessChain: 'auditLens:chain',
   Issue: 'auditLens:issue',
   LoadMore: 'auditLens:loadMore',

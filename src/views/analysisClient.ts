@@ -41,17 +41,40 @@ export function startAnalysis(
     resolveDone(o);
     void worker.terminate();
   };
-  worker.on('message', (m: FromWorker) => {
-    if (settled) return;
+  // Node hands every message that queued up while this thread was busy to the listener in one go: applying them
+  // there would block the thread for all of them. They are queued and applied one per turn of the event loop.
+  const queue: FromWorker[] = [];
+  let draining = false;
+  const drain = (): void => {
+    const m = queue.shift();
+    if (!m || settled) {
+      draining = false;
+      return;
+    }
     if (m.type === 'items') onItems(m.items, m.bytesDone, m.bytesTotal);
     else if (m.type === 'done') finish({ ok: true, totals: m.totals });
     else finish({ ok: false, message: m.message, denied: m.denied });
+    setImmediate(drain);
+  };
+  worker.on('message', (m: FromWorker) => {
+    if (settled) return;
+    queue.push(m);
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
   });
   worker.on('error', (err) => finish({ ok: false, message: `analysis worker failed: ${err.message}`, denied: false }));
-  worker.on('exit', (code) => {
+  const onExit = (code: number): void => {
+    // Messages still queued (the worker's last batches and its report) come first.
+    if (draining) {
+      setImmediate(() => onExit(code));
+      return;
+    }
     if (cancelled) finish({ ok: true, totals: emptyTotals(true) });
     else finish({ ok: false, message: `analysis worker exited (code ${code}) before it finished`, denied: false });
-  });
+  };
+  worker.on('exit', onExit);
   return {
     done,
     cancel: () => {

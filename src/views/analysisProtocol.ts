@@ -10,7 +10,7 @@ import type { Diagnostic, DiagnosticKind, StreamItem } from '../core/types';
 export interface AnalysisRequest {
   inputs: string[];
   filter: EventFilter;
-  /** Items per batch at most (default 1000); batches also go out every `flushMs` (default 100). */
+  /** Items per batch at most (default 500); batches also go out every `flushMs` (default 100). */
   batchSize?: number;
   flushMs?: number;
 }

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     post({ type: 'error', message: p.error, denied: p.denied });
     return;
   }
-  const batchSize = request.batchSize ?? 1000;
+  // Small batches: the host deserialises each message on its own thread, so a batch is one uninterrupted slice.
+  const batchSize = request.batchSize ?? 500;
   const flushMs = request.flushMs ?? 100;
   let batch: StreamItem[] = [];
   let bytesDone = 0;

@@ -9,6 +9,7 @@
  */
 import type { AuditEvent, Diagnostic, DiagnosticKind, WatchState } from '../core/types';
 import { primaryObject, ROW_KINDS, rowKind, splitPath, type RowKind } from './eventRows';
+import { Interner } from './intern';
 import { l10n } from './l10n';
 import type { EventOrigin, HealthIssue } from './sink';
 
@@ -114,11 +115,17 @@ export type ModelNode =
   | { type: 'exe'; id: string; idx: ExeIdx }
   | { type: 'pid'; id: string; idx: PidIdx }
   | { type: 'event'; id: string; entry: Entry }
+  /** A time interval of events (time grouping, or a busy process): `list[from, to)`, newest first. */
+  | { type: 'bucket'; id: string; scope: string; width: number; start: number; end: number; list: Entry[]; from: number; to: number }
   | { type: 'chain'; id: string; entry: Entry; level: number }
   | { type: 'more'; id: string; parentId: string; remaining: number }
   | { type: 'noMatch'; id: string };
 
 export type FolderNode = Extract<ModelNode, { type: 'folder' }>;
+export type BucketNode = Extract<ModelNode, { type: 'bucket' }>;
+
+/** Time bucket widths, coarsest first: day, hour, minute, second. */
+export const BUCKET_WIDTHS = [86_400_000, 3_600_000, 60_000, 1000];
 
 /** The key an origin is known by: one watch per audit key, one analysis per file list, one search per folder. */
 export function originKey(o: EventOrigin): string {
@@ -162,6 +169,27 @@ export function bucketWidth(span: number, max: number): number {
   return Math.ceil(span / max / NICE_STEPS[NICE_STEPS.length - 1]) * NICE_STEPS[NICE_STEPS.length - 1];
 }
 
+/** A sorted list of child nodes whose nodes are made on demand, a slice at a time. */
+interface Seq {
+  readonly length: number;
+  slice(start: number, end: number): ModelNode[];
+}
+
+function fixed(nodes: ModelNode[]): Seq {
+  return { length: nodes.length, slice: (start, end) => nodes.slice(start, end) };
+}
+
+function lazy(length: number, at: (i: number) => ModelNode): Seq {
+  return {
+    length,
+    slice: (start, end) => {
+      const out: ModelNode[] = [];
+      for (let i = Math.max(0, start); i < Math.min(end, length); i++) out.push(at(i));
+      return out;
+    },
+  };
+}
+
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const newestFirst = (a: Entry, b: Entry): number => b.event.timeMs - a.event.timeMs || b.event.serial - a.event.serial || byName(a.key, b.key);
 
@@ -187,6 +215,7 @@ export class TreeModel {
   /** Rows shown per parent id (paging). */
   private readonly shown = new Map<string, number>();
   private readonly nodes = new Map<string, ModelNode>();
+  private readonly interner = new Interner();
 
   constructor(grouping: Grouping = 'folder') {
     this.groupingValue = grouping;
@@ -323,6 +352,7 @@ export class TreeModel {
     if (!origin) {
       this.entries.clear();
       this.origins.clear();
+      this.interner.clear();
       this.rebuild();
       return;
     }
@@ -337,6 +367,7 @@ export class TreeModel {
   /** Forgets every event (the user's Clear): watches stay, with no events. */
   clearEvents(): void {
     this.entries.clear();
+    this.interner.clear();
     for (const [k, o] of this.origins) {
       if (o.watch) {
         o.events = 0;
@@ -373,7 +404,7 @@ export class TreeModel {
   // ---- indexing -------------------------------------------------------------------------------------------------
 
   private describe(e: Entry, event: AuditEvent): void {
-    e.event = event;
+    e.event = this.interner.event(event);
     e.kind = rowKind(event);
     const p = primaryObject(event, e.kind)?.path ?? null;
     e.path = p;
@@ -383,12 +414,27 @@ export class TreeModel {
     e.hay = undefined;
   }
 
+  /** Lower-cased program and user names, shared (they repeat across events). */
+  private readonly lowered = new Map<string, string>();
+
+  private lower(s: string | null | undefined): string {
+    if (!s) return '';
+    let l = this.lowered.get(s);
+    if (l === undefined) this.lowered.set(s, (l = s.toLowerCase()));
+    return l;
+  }
+
   private hay(e: Entry): string {
     if (e.hay === undefined) {
       const p = e.event.process;
-      const parts: (string | null | undefined)[] = [p.exe, p.comm, p.user, p.loginUser, p.euser];
-      for (const o of e.event.objects) parts.push(o.path, o.seenAs);
-      e.hay = parts.filter(Boolean).join('\n').toLowerCase();
+      let h = `${this.lower(p.exe)}\n${this.lower(p.comm)}\n${this.lower(p.user)}\n${this.lower(p.loginUser)}\n${this.lower(p.euser)}`;
+      // The event's own paths; a parent folder's is already part of them.
+      for (const o of e.event.objects) {
+        if (o.role === 'parent') continue;
+        if (o.path) h += `\n${o.path.toLowerCase()}`;
+        if (o.seenAs) h += `\n${o.seenAs.toLowerCase()}`;
+      }
+      e.hay = h;
     }
     return e.hay;
   }
@@ -562,13 +608,22 @@ export class TreeModel {
     return this.node(id, () => ({ type: 'event', id, entry: e }));
   }
 
-  /** Every child of a node (or of the root), sorted; `page()` is what the tree shows of it. */
+  /** Every child of a node (or of the root), sorted. The tree shows `page()` of it; this is for tests and actions. */
   children(parent?: ModelNode): ModelNode[] {
-    if (!parent) return this.rootChildren();
+    const seq = this.sequence(parent);
+    return seq.slice(0, seq.length);
+  }
+
+  /**
+   * The children of a node as a sorted sequence whose nodes are made only for the slice asked for: a level of
+   * 100 000 events costs a sort when it changes, and a page of nodes per page shown.
+   */
+  private sequence(parent?: ModelNode): Seq {
+    if (!parent) return this.rootSequence();
     switch (parent.type) {
       case 'origin': {
         const root = this.folderRoots.get(parent.origin.key);
-        return root ? [this.folderNode(parent.origin, root, '/', 0)] : [];
+        return fixed(root ? [this.folderNode(parent.origin, root, '/', 0)] : []);
       }
       case 'folder': {
         const idx = parent.idx;
@@ -577,36 +632,42 @@ export class TreeModel {
           const events = [...idx.events].sort((a, b) => byName(a.name, b.name) || newestFirst(a, b));
           idx.sorted = [...folders, ...events];
         }
-        return idx.sorted.map((c) => (c instanceof FolderIdx ? this.folderNode(parent.origin, c, c.name, parent.depth + 1) : this.eventNode(c)));
+        const sorted = idx.sorted;
+        return lazy(sorted.length, (i) => {
+          const c = sorted[i];
+          return c instanceof FolderIdx ? this.folderNode(parent.origin, c, c.name, parent.depth + 1) : this.eventNode(c);
+        });
       }
       case 'exe': {
         const x = parent.idx;
-        x.sorted ??= [...x.pids.values()].sort((a, b) => b.latest - a.latest || byName(a.key, b.key));
-        return x.sorted.map((p) => {
+        const sorted = (x.sorted ??= [...x.pids.values()].sort((a, b) => b.latest - a.latest || byName(a.key, b.key)));
+        return lazy(sorted.length, (i) => {
+          const p = sorted[i];
           const id = `pid\u0000${x.exe}\u0000${p.key}`;
           return this.node(id, () => ({ type: 'pid', id, idx: p }), (n) => (n.idx = p));
         });
       }
       case 'pid': {
-        const p = parent.idx;
-        p.sorted ??= [...p.events].sort(newestFirst);
-        return p.sorted.map((e) => this.eventNode(e));
+        const sorted = (parent.idx.sorted ??= [...parent.idx.events].sort(newestFirst));
+        return this.timeSequence(parent.id, sorted, 0, sorted.length, -1);
       }
+      case 'bucket':
+        return this.timeSequence(parent.scope, parent.list, parent.from, parent.to, parent.width);
       case 'event': {
         const chain = parent.entry.event.process;
         const levels = 1 + (chain.parents?.length ?? (chain.ppid !== null ? 1 : 0));
-        return Array.from({ length: levels }, (_, level) => {
+        return lazy(levels, (level) => {
           const id = `${parent.id}\u0000chain\u0000${level}`;
           return this.node(id, () => ({ type: 'chain', id, entry: parent.entry, level }), (n) => (n.entry = parent.entry));
         });
       }
       default:
-        return [];
+        return fixed([]);
     }
   }
 
-  private rootChildren(): ModelNode[] {
-    const out: ModelNode[] = this.issues.map((issue, i) => {
+  private rootSequence(): Seq {
+    const top: ModelNode[] = this.issues.map((issue, i) => {
       const id = `issue\u0000${issue.kind}\u0000${i}`;
       return this.node(id, () => ({ type: 'issue', id, issue }), (n) => (n.issue = issue));
     });
@@ -616,7 +677,7 @@ export class TreeModel {
         const d = o.diagnostics.get(kind);
         if (!d) continue;
         const id = `diagnostic\u0000${o.key}\u0000${kind}`;
-        out.push(
+        top.push(
           this.node(id, () => ({ type: 'diagnostic', id, origin: o, kind, count: d.count, first: d.first }), (n) => {
             n.count = d.count;
             n.first = d.first;
@@ -624,45 +685,92 @@ export class TreeModel {
         );
       }
     }
-    const groups = this.groups(origins);
+    const groups = this.groupSequence(origins);
     if (groups.length === 0 && this.entries.size > 0 && this.matchedCount === 0) {
-      out.push(this.node('noMatch', () => ({ type: 'noMatch' as const, id: 'noMatch' })));
+      top.push(this.node('noMatch', () => ({ type: 'noMatch' as const, id: 'noMatch' })));
     }
-    return out.concat(groups);
+    // Issues and problems first; a page can end inside either part.
+    return {
+      length: top.length + groups.length,
+      slice: (start, end) => [...top.slice(start, end), ...groups.slice(Math.max(0, start - top.length), Math.max(0, end - top.length))],
+    };
   }
 
-  private groups(origins: OriginInfo[]): ModelNode[] {
+  private groupSequence(origins: OriginInfo[]): Seq {
     switch (this.groupingValue) {
       case 'folder':
-        return origins
-          .filter((o) => this.folderRoots.has(o.key) || (o.watch !== undefined && !isFiltering(this.filterValue)))
-          .map((o) => {
-            const id = `origin\u0000${o.key}`;
-            const count = this.folderRoots.get(o.key)?.count ?? 0;
-            return this.node(id, () => ({ type: 'origin', id, origin: o, count }), (n) => (n.count = count));
-          });
-      case 'process':
-        this.exesSorted ??= [...this.exes.values()].sort((a, b) => byName(a.exe, b.exe));
-        return this.exesSorted.map((x) => {
+        return fixed(
+          origins
+            .filter((o) => this.folderRoots.has(o.key) || (o.watch !== undefined && !isFiltering(this.filterValue)))
+            .map((o) => {
+              const id = `origin\u0000${o.key}`;
+              const count = this.folderRoots.get(o.key)?.count ?? 0;
+              return this.node(id, () => ({ type: 'origin', id, origin: o, count }), (n) => (n.count = count));
+            }),
+        );
+      case 'process': {
+        const sorted = (this.exesSorted ??= [...this.exes.values()].sort((a, b) => byName(a.exe, b.exe)));
+        return lazy(sorted.length, (i) => {
+          const x = sorted[i];
           const id = `exe\u0000${x.exe}`;
           return this.node(id, () => ({ type: 'exe', id, idx: x }), (n) => (n.idx = x));
         });
-      case 'time':
-        this.timeSorted ??= [...this.timeSet].sort(newestFirst);
-        return this.timeSorted.map((e) => this.eventNode(e));
+      }
+      case 'time': {
+        const sorted = (this.timeSorted ??= [...this.timeSet].sort(newestFirst));
+        return this.timeSequence('time', sorted, 0, sorted.length, -1);
+      }
     }
+  }
+
+  /**
+   * Events `list[from, to)` (newest first) as rows: the events themselves when they fit in a page, else buckets of
+   * the coarsest time width finer than the parent's (`width`, an index into BUCKET_WIDTHS) that splits them in two
+   * or more. A 100 000-event `rm -rf` becomes minutes, then seconds, so no level grows past a few pages (VS Code
+   * fetches a whole level again after each "Load more").
+   */
+  private timeSequence(scope: string, list: Entry[], from: number, to: number, width: number): Seq {
+    const events = (): Seq => lazy(to - from, (i) => this.eventNode(list[from + i]));
+    if (to - from <= PAGE_SIZE) return events();
+    for (let w = width + 1; w < BUCKET_WIDTHS.length; w++) {
+      const size = BUCKET_WIDTHS[w];
+      const ranges: [number, number][] = [];
+      let start = from;
+      let key = Math.floor(list[from].event.timeMs / size);
+      for (let i = from + 1; i < to; i++) {
+        const k = Math.floor(list[i].event.timeMs / size);
+        if (k !== key) {
+          ranges.push([start, i]);
+          start = i;
+          key = k;
+        }
+      }
+      ranges.push([start, to]);
+      if (ranges.length < 2) continue;
+      return lazy(ranges.length, (i) => {
+        const [a, b] = ranges[i];
+        const t = Math.floor(list[a].event.timeMs / size) * size;
+        const id = `bucket\u0000${scope}\u0000${w}\u0000${t}`;
+        const fill = (n: BucketNode): void => {
+          n.list = list;
+          n.from = a;
+          n.to = b;
+        };
+        return this.node<BucketNode>(id, () => ({ type: 'bucket', id, scope, width: w, start: t, end: t + size, list, from: a, to: b }), fill);
+      });
+    }
+    return events();
   }
 
   /** What the tree shows under a node: the first pages of its children and, when more remain, a "Load more" node. */
   page(parent?: ModelNode): ModelNode[] {
-    const all = this.children(parent);
+    const seq = this.sequence(parent);
     const pid = parent?.id ?? '';
     const shown = this.shown.get(pid) ?? PAGE_SIZE;
-    if (all.length <= shown) return all;
-    // Fixed rows (issues, diagnostics) at the root are never paged away.
-    const page = all.slice(0, shown);
+    if (seq.length <= shown) return seq.slice(0, seq.length);
+    const page = seq.slice(0, shown);
     const id = `more\u0000${pid}`;
-    const remaining = all.length - shown;
+    const remaining = seq.length - shown;
     page.push(this.node(id, () => ({ type: 'more' as const, id, parentId: pid, remaining }), (n) => (n.remaining = remaining)));
     return page;
   }
@@ -685,6 +793,8 @@ export class TreeModel {
         return node.idx.count;
       case 'pid':
         return node.idx.events.size;
+      case 'bucket':
+        return node.to - node.from;
       default:
         return 0;
     }
@@ -712,6 +822,7 @@ export class TreeModel {
       const root = this.folderRoots.get(node.origin.key);
       if (root) walkFolder(root);
     } else if (node.type === 'pid') out.push(...node.idx.events);
+    else if (node.type === 'bucket') out.push(...node.list.slice(node.from, node.to));
     else if (node.type === 'exe') for (const p of node.idx.pids.values()) out.push(...p.events);
     return out;
   }
@@ -727,6 +838,15 @@ export class TreeModel {
    * the buckets span its range (the chart zooms into the interval a bar click selected).
    */
   timeline(max = 60): Timeline {
+    if (this.timelineCache?.version === this.version && this.timelineCache.max === max) return this.timelineCache.timeline;
+    const timeline = this.computeTimeline(max);
+    this.timelineCache = { version: this.version, max, timeline };
+    return timeline;
+  }
+
+  private timelineCache: { version: number; max: number; timeline: Timeline } | undefined;
+
+  private computeTimeline(max: number): Timeline {
     const f = this.filterValue;
     let lo = Infinity;
     let hi = -Infinity;

@@ -3,10 +3,10 @@
  * (lazily) tooltip. Pure (no `vscode` import): provider.ts maps an ItemSpec onto a TreeItem one to one, the unit
  * tests check what users read, and the bench times it.
  */
-import type { DiagnosticKind } from '../core/types';
 import { Commands, ContextValues } from '../constants';
 import { markdownText, shown } from './escape';
-import { eventRow, eventTooltip, localTime, processLabel, relativeTime, ROW_KINDS, userName, type RowKind } from './eventRows';
+import type { AuditEvent, DiagnosticKind } from '../core/types';
+import { eventRow, eventTooltip, isRecent, localTime, processLabel, relativeTime, ROW_KINDS, userName, type RowKind } from './eventRows';
 import { l10n } from './l10n';
 import { TreeModel, type ModelNode, type OriginInfo } from './model';
 import type { HealthIssue } from './sink';
@@ -222,6 +222,16 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         collapsible: node.idx.events.size <= 50 ? 'expanded' : 'collapsed',
       };
     }
+    case 'bucket': {
+      const n = node.to - node.from;
+      return {
+        label: timeRangeText(node.start, node.end, node.width),
+        description: eventCount(n),
+        icon: { id: 'history' },
+        contextValue: ContextValues.TimeBucket,
+        collapsible: n <= 50 ? 'expanded' : 'collapsed',
+      };
+    }
     case 'event': {
       const row = eventRow(node.entry.event, now, model.grouping !== 'folder');
       const src = node.entry.event.source;
@@ -288,6 +298,28 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
   }
 }
 
+/**
+ * `present()` with a memory for event rows, the bulk of any big level: VS Code asks again for every row of a level
+ * after each "Load more". A row is rebuilt when its event was replaced (a better version arrived) or, for events
+ * young enough to say "5 min ago", when the render clock moved.
+ */
+export class Presenter {
+  private readonly cache = new WeakMap<ModelNode, { event: AuditEvent; spec: ItemSpec; now: number }>();
+
+  constructor(private readonly model: TreeModel) {}
+
+  /** The ItemSpec of a node at render clock `now`. */
+  item(node: ModelNode, now: number): ItemSpec {
+    if (node.type !== 'event') return present(node, this.model, now);
+    const event = node.entry.event;
+    const hit = this.cache.get(node);
+    if (hit && hit.event === event && (hit.now === now || !isRecent(event.timeMs, now))) return hit.spec;
+    const spec = present(node, this.model, now);
+    this.cache.set(node, { event, spec, now });
+    return spec;
+  }
+}
+
 /** The tooltip of a node as Markdown (built only when hovered), or undefined for none. */
 export function tooltipOf(node: ModelNode, now: number): string | undefined {
   switch (node.type) {
@@ -331,8 +363,19 @@ export function filterSummary(model: TreeModel): string {
   return parts.join(' · ');
 }
 
-/** A time range in local time, `from … to`, with open ends said so. */
-export function timeRangeText(since: number | null, until: number | null): string {
+/**
+ * A time range in local time, `from … to`, with open ends said so. With a bucket width (an index into
+ * BUCKET_WIDTHS), only the parts that matter: `2026-11-28`, `2026-11-28 02:00–03:00`, `02:41–02:42`, `02:41:38`.
+ */
+export function timeRangeText(since: number | null, until: number | null, width?: number): string {
+  if (since !== null && width !== undefined) {
+    const a = localTime(since);
+    const b = localTime(until ?? since);
+    if (width === 0) return a.slice(0, 10);
+    if (width === 1) return `${a.slice(0, 13)}:00–${b.slice(11, 13)}:00`;
+    if (width === 2) return `${a.slice(0, 16)}–${b.slice(11, 16)}`;
+    return a;
+  }
   if (since !== null && until !== null) return l10n.t('{0} to {1}', localTime(since), localTime(until));
   if (since !== null) return l10n.t('since {0}', localTime(since));
   if (until !== null) return l10n.t('before {0}', localTime(until));

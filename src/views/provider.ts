@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ModelNode, TreeModel } from './model';
-import { present, tooltipOf, type ItemSpec } from './nodes';
+import { Presenter, tooltipOf, type ItemSpec } from './nodes';
 
 const COLLAPSIBLE: Record<ItemSpec['collapsible'], vscode.TreeItemCollapsibleState> = {
   none: vscode.TreeItemCollapsibleState.None,
@@ -25,8 +25,11 @@ export class EventsProvider implements vscode.TreeDataProvider<ModelNode>, vscod
   readonly onDidChangeTreeData = this.changed.event;
   /** The clock of the current render: every row's "2 min ago" agrees. */
   private now = Date.now();
+  private readonly presenter: Presenter;
 
-  constructor(private readonly model: TreeModel) {}
+  constructor(private readonly model: TreeModel) {
+    this.presenter = new Presenter(model);
+  }
 
   /** Re-renders the whole tree (or one node and its children). */
   refresh(node?: ModelNode): void {
@@ -39,7 +42,7 @@ export class EventsProvider implements vscode.TreeDataProvider<ModelNode>, vscod
   }
 
   getTreeItem(node: ModelNode): vscode.TreeItem {
-    const spec = present(node, this.model, this.now);
+    const spec = this.presenter.item(node, this.now);
     const item = new vscode.TreeItem(spec.label, COLLAPSIBLE[spec.collapsible]);
     item.id = node.id;
     item.description = spec.description;

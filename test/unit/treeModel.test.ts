@@ -204,14 +204,15 @@ describe('filters', () => {
 });
 
 describe('paging', () => {
-  /** `n` copies of a real deletion in one folder, each with its own id, name and time. */
-  function many(n: number): AuditEvent[] {
+  /** `n` copies of a real deletion in one folder, each with its own id and name, `stepMs` apart (0: one instant). */
+  function many(n: number, stepMs = 0): AuditEvent[] {
     const base = loaded.get('unlink-absolute')!.events[0];
+    const t0 = Math.floor(base.timeMs / 86_400_000) * 86_400_000;
     return Array.from({ length: n }, (_, i) => ({
       ...base,
       id: `${base.id}-${i}`,
       serial: base.serial + i,
-      timeMs: base.timeMs + i,
+      timeMs: t0 + i * stepMs,
       objects: base.objects.map((o) => (o.role === 'deleted' ? { ...o, path: `/srv/big/f${String(i).padStart(5, '0')}.txt` } : o)),
     }));
   }
@@ -239,7 +240,29 @@ describe('paging', () => {
     assert.ok(page.every((n) => n.type === 'event'));
   });
 
-  it('the root pages too when grouped by time, and paging starts over after a filter change', () => {
+  it('grouped by time, a big list splits into the coarsest time buckets that divide it, each small enough to read', () => {
+    const m = new TreeModel('time');
+    // 1 000 deletions, one every 150 ms: 2.5 minutes, all in one day and one hour.
+    m.upsert({ kind: 'analysis', files: ['/x/audit.log'] }, many(1000, 150));
+    const root = m.page();
+    assert.deepEqual(root.map((n) => n.type), ['bucket', 'bucket', 'bucket'], 'three minutes, newest first');
+    const counts = root.map((n) => m.countOf(n));
+    assert.deepEqual(counts, [200, 400, 400]);
+    const first = root[0];
+    assert.ok(first.type === 'bucket');
+    assert.match(present(first, m, Date.now()).label, /^\d{4}-\d\d-\d\d \d\d:02–\d\d:03$/);
+    const events = m.page(first);
+    assert.equal(events.length, 200);
+    assert.ok(events.every((e) => e.type === 'event' && e.entry.event.timeMs >= first.start && e.entry.event.timeMs < first.end));
+    // Every event is under exactly one bucket.
+    assert.equal(root.reduce((n, b) => n + m.page(b).length, 0), 1000);
+    // A minute with more than a page splits into seconds.
+    m.upsert({ kind: 'analysis', files: ['/x/audit.log'] }, many(1000, 10).map((e) => ({ ...e, id: `${e.id}b` })));
+    const busy = m.page().find((n) => n.type === 'bucket' && m.countOf(n) > 500)!;
+    assert.ok(m.page(busy).every((n) => n.type === 'bucket' && n.end - n.start === 1000 && m.countOf(n) <= 500));
+  });
+
+  it('the root pages when even one second holds more than a page, and paging starts over after a filter change', () => {
     const m = new TreeModel('time');
     m.upsert({ kind: 'analysis', files: ['/x/audit.log'] }, many(PAGE_SIZE + 3));
     const page = m.page();
