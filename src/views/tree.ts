@@ -17,8 +17,9 @@ import { GROUPINGS, isFiltering, NO_FILTER, TreeModel, type Filter, type Groupin
 import { diagnosticText, eventCount, kindCount, timelineData, viewDescription } from './nodes';
 import { EventsProvider } from './provider';
 import { RefreshManager } from './refresh';
-import type { EventOrigin, EventSink, HealthIssue } from './sink';
+import type { EventSink } from './sink';
 import { TimelineView } from './timeline';
+import { TreeSink } from './treeSink';
 
 export type { AnalyzeSummary };
 
@@ -115,19 +116,33 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
   );
   disposables.push(refresh);
 
-  // The badge: how many events arrived while the view was hidden.
-  let unseen = 0;
+  // The badge: how many events arrived while the view was hidden (updated at most every BADGE_MS).
+  let badge = 0;
   let badgeTimer: NodeJS.Timeout | undefined;
   const showBadge = (): void => {
     badgeTimer = undefined;
-    view.badge = unseen > 0 ? { value: unseen, tooltip: vscode.l10n.t('{0} new events', unseen) } : undefined;
+    view.badge = badge > 0 ? { value: badge, tooltip: vscode.l10n.t('{0} new events', badge) } : undefined;
   };
+  const sink = new TreeSink(
+    model,
+    {
+      get visible() {
+        return view.visible;
+      },
+      showBadge: (n) => {
+        badge = n;
+        if (n === 0) {
+          if (badgeTimer) clearTimeout(badgeTimer);
+          showBadge();
+        } else badgeTimer ??= setTimeout(showBadge, BADGE_MS);
+      },
+    },
+    () => refresh.request(),
+  );
   disposables.push(
     view.onDidChangeVisibility((e) => {
       if (!e.visible) return;
-      unseen = 0;
-      if (badgeTimer) clearTimeout(badgeTimer);
-      showBadge();
+      sink.seen();
       refresh.flush();
     }),
   );
@@ -136,33 +151,6 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
     if (view.visible && model.hasEventsSince(Date.now() - DAY)) refresh.request();
   }, RELATIVE_TIME_MS);
   disposables.push(new vscode.Disposable(() => clearInterval(ticker)));
-
-  const sink: EventSink = {
-    upsert(origin: EventOrigin, events) {
-      const { added } = model.upsert(origin, events);
-      if (added > 0 && !view.visible) {
-        unseen += added;
-        badgeTimer ??= setTimeout(showBadge, BADGE_MS);
-      }
-      refresh.request();
-    },
-    diagnostics(origin, diagnostics) {
-      model.diagnostics(origin, diagnostics);
-      refresh.request();
-    },
-    watches(states) {
-      model.watches(states);
-      refresh.request();
-    },
-    health(issues: readonly HealthIssue[]) {
-      model.health(issues);
-      refresh.request();
-    },
-    clear(origin) {
-      model.clear(origin);
-      refresh.request();
-    },
-  };
 
   const analyses = new Analyses({
     sink,
