@@ -12,7 +12,7 @@ import type { AuditEvent, Diagnostic, DiagnosticKind, StreamItem } from '../core
 import { Settings, Views } from '../constants';
 import type { PrivilegedAccess } from '../helper/privileged';
 import { errorText, log } from '../log';
-import type { AnalysisTotals } from './analysisProtocol';
+import { totalsOf, type AnalysisTotals } from './analysisProtocol';
 import { startAnalysis } from './analysisClient';
 import { shellQuote } from './eventRows';
 import type { EventOrigin, EventSink } from './sink';
@@ -224,7 +224,7 @@ export class Analyses implements vscode.Disposable {
       const where = d.source ? `${d.source.file}:${d.source.line}: ` : '';
       log.warn(`${where}${d.kind}: ${d.message}`);
     }
-    const counted = Object.values(totals.diagnosticCounts).reduce((a, b) => a + b, 0);
+    const counted = Object.values(totals.diagnosticCounts).reduce((a: number, b) => a + (b ?? 0), 0);
     if (counted > MAX_LOGGED_DIAGNOSTICS) log.warn(`… ${counted} diagnostics in all`);
     if (totals.lostEvents > 0) log.warn(`about ${totals.lostEvents} events are missing (serial gaps): the kernel backlog may have overflowed; raise it with \`auditctl -b 8192\``);
     return { files, events, records: totals.records, diagnostics: counted, cancelled: totals.cancelled };
@@ -278,17 +278,7 @@ export class Analyses implements vscode.Disposable {
       );
       if (timer) clearTimeout(timer);
       flush();
-      const totals: AnalysisTotals = {
-        files: inputs,
-        events: result.eventsSeen,
-        records: result.records,
-        bytes: result.bytes,
-        diagnostics: result.diagnostics,
-        diagnosticCounts: result.diagnosticCounts,
-        lostEvents: result.lostEvents,
-        cancelled: abort.signal.aborted,
-      };
-      return this.finished(inputs, origin, totals, started, 0);
+      return this.finished(inputs, origin, totalsOf(result, inputs, abort.signal.aborted), started, 0);
     } catch (err) {
       if (timer) clearTimeout(timer);
       if (abort.signal.aborted) return undefined;

@@ -87,23 +87,5 @@ export function startAnalysis(
 }
 
 function emptyTotals(cancelled: boolean): AnalysisTotals {
-  return {
-    files: [],
-    events: 0,
-    records: 0,
-    bytes: 0,
-    diagnostics: [],
-    diagnosticCounts: {
-      'malformed-line': 0,
-      'duplicate-record': 0,
-      'late-record': 0,
-      'truncated-line': 0,
-      'invalid-utf8': 0,
-      'oversized-line': 0,
-      'lost-events': 0,
-      'unreadable-input': 0,
-    },
-    lostEvents: 0,
-    cancelled,
-  };
+  return { files: [], events: 0, records: 0, bytes: 0, diagnostics: [], diagnosticCounts: {}, lostEvents: 0, cancelled };
 }

@@ -3,7 +3,7 @@
  * per analysis with `AnalysisRequest` as workerData; results stream back in batches; a `cancel` message stops the
  * reading at the next read buffer, after which the worker reports what it found so far and exits.
  */
-import type { EventFilter } from '../core/analyzer';
+import type { AnalysisResult, EventFilter } from '../core/analyzer';
 import type { Diagnostic, DiagnosticKind, StreamItem } from '../core/types';
 
 /** What to analyze (workerData). */
@@ -26,9 +26,23 @@ export interface AnalysisTotals {
   records: number;
   bytes: number;
   diagnostics: Diagnostic[];
-  diagnosticCounts: Record<DiagnosticKind, number>;
+  diagnosticCounts: Partial<Record<DiagnosticKind, number>>;
   lostEvents: number;
   cancelled: boolean;
+}
+
+/** The totals of a core analysis (in the worker, or through the privileged helper). */
+export function totalsOf(result: AnalysisResult, files: string[], cancelled: boolean): AnalysisTotals {
+  return {
+    files,
+    events: result.eventsSeen,
+    records: result.records,
+    bytes: result.bytes,
+    diagnostics: result.diagnostics,
+    diagnosticCounts: result.diagnosticCounts,
+    lostEvents: result.lostEvents,
+    cancelled,
+  };
 }
 
 /** Worker → host. */

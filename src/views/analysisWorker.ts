@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeInputs, InputError } from '../core/analyzer';
 import { describeFsError, expandInputs } from '../core/lines';
 import type { StreamItem } from '../core/types';
-import type { AnalysisRequest, FromWorker, ToWorker } from './analysisProtocol';
+import { totalsOf, type AnalysisRequest, type FromWorker, type ToWorker } from './analysisProtocol';
 
 const port = parentPort!;
 const request = workerData as AnalysisRequest;
@@ -92,19 +92,7 @@ async function main(): Promise<void> {
       },
     });
     flush();
-    post({
-      type: 'done',
-      totals: {
-        files: p.files,
-        events: result.eventsSeen,
-        records: result.records,
-        bytes: result.bytes,
-        diagnostics: result.diagnostics,
-        diagnosticCounts: result.diagnosticCounts,
-        lostEvents: result.lostEvents,
-        cancelled: controller.signal.aborted,
-      },
-    });
+    post({ type: 'done', totals: totalsOf(result, p.files, controller.signal.aborted) });
   } catch (err) {
     flush();
     // An InputError names the input; anything else is a core bug, reported with its message rather than lost.

@@ -8,7 +8,7 @@ import { markdownText, shown } from './escape';
 import type { AuditEvent, DiagnosticKind } from '../core/types';
 import { eventRow, eventTooltip, isRecent, localTime, processLabel, relativeTime, ROW_KINDS, userName, type RowKind } from './eventRows';
 import { l10n } from './l10n';
-import { TreeModel, type ModelNode, type OriginInfo } from './model';
+import { PAGE_SIZE, TreeModel, type ModelNode, type OriginInfo } from './model';
 import type { HealthIssue } from './sink';
 import type { TimelineData } from './timelineProtocol';
 
@@ -151,8 +151,13 @@ function watchStateText(o: OriginInfo): string | undefined {
   }
 }
 
+/** Groups of at most this many events open by themselves, in a tree of at most PAGE_SIZE events. */
+const OPEN_BY_ITSELF = 50;
+
 /** The ItemSpec of a node. `now` is the clock for relative times. */
 export function present(node: ModelNode, model: TreeModel, now: number): ItemSpec {
+  // In a big tree only the top folder opens by itself: 500 small groups opening at once would be 10 000 rows.
+  const opens = (n: number): 'expanded' | 'collapsed' => (n <= OPEN_BY_ITSELF && model.matching <= PAGE_SIZE ? 'expanded' : 'collapsed');
   switch (node.type) {
     case 'issue':
       return {
@@ -201,7 +206,7 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         icon: { id: 'folder' },
         contextValue: ContextValues.Folder,
         // The top folder of a source is always open; deeper ones when they are small enough to read at a glance.
-        collapsible: node.depth === 0 || node.idx.count <= 50 ? 'expanded' : 'collapsed',
+        collapsible: node.depth === 0 ? 'expanded' : opens(node.idx.count),
       };
     case 'exe':
       return {
@@ -209,7 +214,7 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         description: `${shown(node.idx.exe)} · ${eventCount(node.idx.count)}`,
         icon: { id: 'gear' },
         contextValue: ContextValues.Executable,
-        collapsible: node.idx.count <= 50 ? 'expanded' : 'collapsed',
+        collapsible: opens(node.idx.count),
       };
     case 'pid': {
       const ev = node.idx.sample;
@@ -219,7 +224,7 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         description: [shown(argv), shown(userName(ev)), relativeTime(node.idx.latest, now), eventCount(node.idx.events.size)].filter(Boolean).join(' · '),
         icon: { id: 'terminal' },
         contextValue: ContextValues.Process,
-        collapsible: node.idx.events.size <= 50 ? 'expanded' : 'collapsed',
+        collapsible: opens(node.idx.events.size),
       };
     }
     case 'bucket': {
@@ -229,7 +234,7 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         description: eventCount(n),
         icon: { id: 'history' },
         contextValue: ContextValues.TimeBucket,
-        collapsible: n <= 50 ? 'expanded' : 'collapsed',
+        collapsible: opens(n),
       };
     }
     case 'event': {

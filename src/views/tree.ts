@@ -169,6 +169,8 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
     setAnalyzing: (on) => {
       analyzing = on;
       setContext(ContextKeys.Analyzing, on);
+      // At once, with `analyzed`: the welcome must not flash "Find out who deleted…" between the two.
+      chrome();
       refresh.request();
     },
     finish: (origin, totals) => {

@@ -6,15 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
-import { writeDemoLog } from '../../scripts/demo';
 import { Commands } from '../../src/constants';
 import type { Truth } from '../support/truth';
 import { addToWorkspace, repoRoot, startSuiteServer, type SuiteServer } from './support/server';
 import {
+  failureReporter,
   activeTerminalName,
   clearNotifications,
   closeQuickInput,
@@ -26,7 +26,6 @@ import {
   pickInFileDialog,
   poll,
   runCommand,
-  screenshot,
   toasts,
   treeRows,
   typeInTerminal,
@@ -64,26 +63,7 @@ let wb: Workbench | undefined;
 let page: Page;
 
 /** A test that saves a screenshot and code-server's log when it fails. */
-function check(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      const shot = await screenshot(page, ARTIFACTS, name);
-      // Leave no dialog or menu open for the next test: one failure should not cascade.
-      await closeQuickInput(page).catch(() => undefined);
-      await page?.keyboard.press('Escape').catch(() => undefined);
-      try {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        copyFileSync(server.logFile, path.join(ARTIFACTS, 'code-server.log'));
-      } catch {
-        // the server may not have started
-      }
-      if (shot) (err as Error).message += `\n(screenshot: ${path.relative(repoRoot, shot)})`;
-      throw err;
-    }
-  });
-}
+const check = failureReporter(ARTIFACTS, () => ({ page, logFile: server?.logFile }));
 
 /** Runs Analyze Audit Log… from the palette and answers the file dialog. */
 async function analyzeThroughDialog(file: string): Promise<void> {
@@ -375,42 +355,4 @@ describe('Audit Lens in code-server', { timeout: 14 * 60_000 }, () => {
     const errors = (await toasts(page)).filter((t) => t.severity === 'error');
     assert.deepEqual(errors, []);
   });
-
-  if (process.env.AUDIT_LENS_SCREENSHOT === '1') {
-    check('saves media/screenshot-events.png (AUDIT_LENS_SCREENSHOT=1)', async () => {
-      await takeReadmeScreenshot();
-    });
-  }
 });
-
-/**
- * The README's picture: the demo log (several recorded cases), the sidebar wide enough for the descriptions, the log
- * open beside it and a row's tooltip showing. Only with AUDIT_LENS_SCREENSHOT=1, so normal runs never rewrite it.
- */
-async function takeReadmeScreenshot(): Promise<void> {
-  // The same log `npm start` puts in its demo workspace.
-  const log = path.join(server.workspace, 'showcase', 'audit.log');
-  writeDemoLog(log);
-  await page.setViewportSize({ width: 1440, height: 810 });
-  // A clean stage: earlier tests leave editors and the terminal panel (with its negative controls) open.
-  await runCommand(page, 'View: Close All Editors');
-  await runCommand(page, 'View: Hide Panel');
-  await openFile(page, log);
-  await openViewContainer(page, 'Audit Lens');
-  await analyzeThroughDialog(log);
-  await poll(async () => (await treeRows(page, VIEW)).length > 0);
-  await closeQuickInput(page);
-  // Widen the side bar by dragging its edge, so rows show their exe · user · time.
-  const sidebar = await page.locator('.part.sidebar').boundingBox();
-  if (sidebar) {
-    await page.mouse.move(sidebar.x + sidebar.width, sidebar.y + sidebar.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(sidebar.x + 700, sidebar.y + sidebar.height / 2, { steps: 8 });
-    await page.mouse.up();
-  }
-  const rows = viewPane(page, VIEW).locator('.monaco-list-row');
-  await rows.nth(Math.min(2, (await rows.count()) - 1)).hover();
-  await page.locator('.monaco-hover, .workbench-hover').first().waitFor({ timeout: 5000 }).catch(() => undefined);
-  await page.waitForTimeout(500);
-  await page.screenshot({ path: path.join(repoRoot, 'media', 'screenshot-events.png') });
-}

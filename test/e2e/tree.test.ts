@@ -6,9 +6,9 @@
  * text itself, never from the parser.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { writeDemoLog } from '../../scripts/demo';
 import { encodeName } from '../../src/core/names';
@@ -17,10 +17,10 @@ import type { Truth, TruthItem } from '../support/truth';
 import { HOSTILE_NAMES } from './fixtures/record-hostile-names';
 import { addToWorkspace, repoRoot, startSuiteServer, type SuiteServer } from './support/server';
 import {
+  failureReporter,
   answerQuickInput,
   answerSaveDialog,
   clipboardText,
-  closeQuickInput,
   contextMenu,
   editorLine,
   hoverText,
@@ -29,7 +29,6 @@ import {
   pickInFileDialog,
   poll,
   runCommand,
-  screenshot,
   treeRow,
   treeRows,
   viewDescription,
@@ -64,25 +63,8 @@ let page: Page;
 let mixedLog: string;
 const dialogs: string[] = [];
 
-function check(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      const shot = await screenshot(page, ARTIFACTS, `tree-${name}`);
-      await closeQuickInput(page).catch(() => undefined);
-      await page?.keyboard.press('Escape').catch(() => undefined);
-      try {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        copyFileSync(server.logFile, path.join(ARTIFACTS, 'tree-code-server.log'));
-      } catch {
-        // the server may not have started
-      }
-      if (shot) (err as Error).message += `\n(screenshot: ${path.relative(repoRoot, shot)})`;
-      throw err;
-    }
-  });
-}
+/** A test that saves a screenshot and code-server's log when it fails. */
+const check = failureReporter(ARTIFACTS, () => ({ page, logFile: server?.logFile }), 'tree-');
 
 /** Event rows (not folders, programs or processes): they say who did it. */
 const eventRows = (rows: TreeRow[]): TreeRow[] => rows.filter((r) => / by .+ \(\d+\)/.test(r.description) && r.expanded === false);

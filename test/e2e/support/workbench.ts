@@ -3,7 +3,8 @@
  * views, terminal, status bar, notifications. Selectors are VS Code's own DOM classes, gathered here so that a
  * workbench upgrade is fixed in one file.
  */
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { it } from 'node:test';
 import * as path from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import { SUPPORT_KEYS } from './server';
@@ -383,4 +384,33 @@ export async function screenshot(page: Page | undefined, dir: string, name: stri
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A test that, when it fails, saves a screenshot and code-server's log to `artifacts` (names prefixed with `prefix`)
+ * and closes any dialog or menu it left open, so one failure does not cascade into the next test.
+ */
+export function failureReporter(artifacts: string, state: () => { page?: Page; logFile?: string }, prefix = ''): (name: string, fn: () => Promise<void>) => void {
+  return (name, fn) => {
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        const { page, logFile } = state();
+        const shot = await screenshot(page, artifacts, `${prefix}${name}`);
+        if (page) {
+          await closeQuickInput(page).catch(() => undefined);
+          await page.keyboard.press('Escape').catch(() => undefined);
+        }
+        try {
+          mkdirSync(artifacts, { recursive: true });
+          if (logFile) copyFileSync(logFile, path.join(artifacts, `${prefix}code-server.log`));
+        } catch {
+          // the server may not have started
+        }
+        if (shot) (err as Error).message += `\n(screenshot: ${shot})`;
+        throw err;
+      }
+    });
+  };
 }
