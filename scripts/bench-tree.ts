@@ -49,12 +49,11 @@ function parseArgs(argv: string[]): Options {
 const say = (m: string): void => void process.stderr.write(`bench-tree: ${m}\n`);
 const ms = (t: number): string => `${t.toFixed(t < 10 ? 1 : 0)} ms`;
 
-/** Builds (or reuses) the replayed log with at least `events` deletions; returns its path. */
-function buildLog(events: number): string {
+/** Builds (or reuses) the replayed log with at least `events` deletions in `dir`; returns its path. */
+export function buildLog(events: number, dir = path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'audit-lens', 'bench-tree')): string {
   const seed = readFileSync(SEED, 'latin1');
   const perCopy = (seed.match(/nametype=DELETE/g) ?? []).length;
   const copies = Math.ceil(events / perCopy);
-  const dir = path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'audit-lens', 'bench-tree');
   const file = path.join(dir, `tree-${copies}.log`);
   try {
     if (statSync(file).size > 0) return file;
@@ -310,7 +309,9 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench-tree: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench-tree: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

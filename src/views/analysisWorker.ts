@@ -7,8 +7,11 @@ import { promises as fsp } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeInputs, InputError } from '../core/analyzer';
 import { describeFsError, expandInputs } from '../core/lines';
-import type { StreamItem } from '../core/types';
+import type { AuditEvent, StreamItem } from '../core/types';
 import { totalsOf, type AnalysisRequest, type FromWorker, type ToWorker } from './analysisProtocol';
+
+/** Events with a guessed path kept for a final update (see `unsure`): a bound on what the worker holds. */
+const MAX_UNSURE = 50_000;
 
 const port = parentPort!;
 const request = workerData as AnalysisRequest;
@@ -70,6 +73,11 @@ async function main(): Promise<void> {
     post({ type: 'items', items: batch, bytesDone, bytesTotal: p.total });
     batch = [];
   };
+  // The core still improves some events after it emitted them (a folder's path learned further on), in place.
+  // What a batch carries would then depend on when it went out; instead, events that left with a guessed path are
+  // kept (bounded) and sent again, final, at the end, so the tree ends as the core ends, run after run.
+  const unsure: AuditEvent[] = [];
+  const isUnsure = (ev: AuditEvent): boolean => ev.objects.some((o) => o.confidence === 'uncertain' || (o.path?.startsWith('<') ?? false));
   // Reads are asynchronous, so this timer also runs while a big log is read without finding anything.
   const timer = setInterval(() => {
     if (Date.now() - last >= flushMs) {
@@ -88,9 +96,15 @@ async function main(): Promise<void> {
         const base = p.offsets.get(src.file);
         if (base !== undefined) bytesDone = Math.max(bytesDone, base + src.offset);
         batch.push(item);
+        if (unsure.length < MAX_UNSURE && isUnsure(item.event)) unsure.push(item.event);
         if (batch.length >= batchSize || Date.now() - last >= flushMs) flush();
       },
     });
+    flush();
+    for (const event of unsure) {
+      batch.push({ kind: 'update', event });
+      if (batch.length >= batchSize) flush();
+    }
     flush();
     post({ type: 'done', totals: totalsOf(result, p.files, controller.signal.aborted) });
   } catch (err) {
