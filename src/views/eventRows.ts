@@ -200,7 +200,7 @@ export function eventTooltip(ev: AuditEvent, now: number): string {
   const head = row.primary?.path
     ? `**${markdownText(row.primary.path)}** (${markdownText(confidenceWords(row.primary.confidence))})`
     : `**${markdownText(l10n.t('(unknown path)'))}**`;
-  const lines = [head, markdownText(row.description), ''];
+  const lines = [`${head}  `, markdownText(row.description), ''];
   for (const [k, v] of eventFacts(ev)) lines.push(`**${markdownText(k)}:** ${markdownText(v)}  `);
   return lines.join('\n');
 }

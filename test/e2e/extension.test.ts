@@ -234,7 +234,7 @@ describe('Audit Lens in code-server', { timeout: 14 * 60_000 }, () => {
     assert.equal(rows[0].icon, 'codicon-warning');
     assert.match(await poll(() => viewMessage(page, VIEW), 5000), /^audit\.log: no deletions, renames or failed deletion attempts · \d+ records$/);
     // The row is actionable: it opens the log that names the line (the panel is closed first, so it is the click).
-    await runCommand(page, 'View: Hide Panel');
+    if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Hide Panel');
     await page.locator('.part.panel').waitFor({ state: 'hidden' });
     await viewPane(page, VIEW).locator('.monaco-list-row').first().click();
     const out = await poll(async () => {

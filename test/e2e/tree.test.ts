@@ -319,12 +319,13 @@ async function takeReadmeScreenshot(): Promise<void> {
   writeDemoLog(log);
   await page.setViewportSize({ width: 1440, height: 860 });
   await runCommand(page, 'View: Close All Editors');
-  await runCommand(page, 'View: Hide Panel');
-  await runCommand(page, 'Audit Lens: Group by Folder');
+  // Whatever the earlier tests left (the Group by command of the current grouping is disabled).
+  server.setMachineSettings({ 'auditLens.events.groupBy': 'folder' });
   await openViewContainer(page, 'Audit Lens');
   await runCommand(page, 'Audit Lens: Analyze Audit Log…');
   await pickInFileDialog(page, 'Analyze Audit Log', log);
   await poll(async () => eventRows(await treeRows(page, VIEW)).length > 5);
+  await webviewFrame(page, 'Timeline').locator('.bar').first().waitFor();
   const sidebar = await page.locator('.part.sidebar').boundingBox();
   if (sidebar) {
     await page.mouse.move(sidebar.x + sidebar.width, sidebar.y + sidebar.height / 2);
@@ -338,5 +339,6 @@ async function takeReadmeScreenshot(): Promise<void> {
     await page.locator('.monaco-hover, .workbench-hover').first().waitFor({ timeout: 5000 }).catch(() => undefined);
   }
   await page.waitForTimeout(800);
+  await webviewFrame(page, 'Timeline').locator('.bar').first().waitFor();
   await page.screenshot({ path: path.join(repoRoot, 'media', 'screenshot-tree.png') });
 }
