@@ -11,6 +11,8 @@ want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done;
 
 bash scripts/setup.sh
 npx tsc --noEmit -p .
+# The timeline webview's script (DOM types, its own project).
+npx tsc --noEmit -p media/timeline
 node scripts/build.mjs
 
 tapdir=$(mktemp -d)
