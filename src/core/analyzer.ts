@@ -118,6 +118,8 @@ export class Analyzer {
   private readonly keyHits = new WeakMap<Buffer, number[]>();
   private readonly asciiChunks = new WeakMap<Buffer, boolean>();
   private lastTime = 0;
+  private current: Held | null = null;
+  private currentId = '';
 
   constructor(
     private readonly onItem: (item: StreamItem) => void,
@@ -137,7 +139,7 @@ export class Analyzer {
       index: new PathIndex(opts.snapshot ?? [], undefined, this.maxHold),
       procs: new Map(),
       onWait: (event) => {
-        const h = this.heldById.get(event.id);
+        const h = this.heldOf(event.id);
         if (h) h.pending++;
       },
       onResolved: (event) => this.onResolved(event),
@@ -176,7 +178,7 @@ export class Analyzer {
       return;
     }
     this.records++;
-    this.checkUtf8(buf, start, end, () => ({ file, line, offset }));
+    if (!this.isAsciiChunk(buf)) this.checkUtf8(buf, start, end, { file, line, offset });
     if (h.serial !== this.skipSerial || h.time !== this.skipTime || h.node !== this.skipNode) {
       this.skipSerial = h.serial;
       this.skipTime = h.time;
@@ -242,15 +244,15 @@ export class Analyzer {
     line = 0,
     offset = 0,
   ): void {
-    const source = (): SourceRef => src ?? { file, line, offset };
-    if (truncated) this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: source() });
+    // SourceRefs are made only for diagnostics: most lines never need one (no closure per line either).
+    if (truncated) this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: src ?? { file, line, offset } });
     if (!rec) {
       if (isBlank(buf, start, end)) return;
-      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(buf.toString('latin1', start, Math.min(end, start + 61))), source: source() });
+      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(buf.toString('latin1', start, Math.min(end, start + 61))), source: src ?? { file, line, offset } });
       return;
     }
     this.records++;
-    this.checkUtf8(buf, start, end, source);
+    if (!this.isAsciiChunk(buf)) this.checkUtf8(buf, start, end, src ?? { file, line, offset });
     if (rec.time > this.lastTime) this.lastTime = rec.time;
     this.assembler.push(rec);
   }
@@ -258,7 +260,7 @@ export class Analyzer {
   /** A read buffer is about to be reused: records still held copy their line out of it. */
   releaseBuffer(buf: Buffer): void {
     this.assembler.forEachHeldRecord((r) => {
-      if (r instanceof LazyRecord && r.buf === buf) void r.raw;
+      if (r instanceof LazyRecord && r.buf === buf) r.detach();
     });
     this.asciiChunks.delete(buf);
     this.keyHits.delete(buf);
@@ -266,11 +268,10 @@ export class Analyzer {
   }
 
   /** Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage. */
-  private checkUtf8(buf: Buffer, start: number, end: number, source: () => SourceRef): void {
-    if (this.isAsciiChunk(buf)) return;
+  private checkUtf8(buf: Buffer, start: number, end: number, source: SourceRef): void {
     const line = buf.subarray(start, end);
     if (!isAscii(line) && !isUtf8(line)) {
-      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: source() });
+      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source });
     }
   }
 
@@ -359,33 +360,31 @@ export class Analyzer {
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
     if (!f.all && !raw.records.some((r) => r.type === 'PATH' || r.type === 'CONFIG_CHANGE')) return;
     const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };
-    // Register before interpreting so waiters created during interpretation are counted.
+    // The event being interpreted is found without the map: its waiters may be created (and even resolved) before
+    // interpretation returns. Only events still waiting afterwards go into the map.
     const id = eventId(raw.node, raw.time, raw.serial);
-    this.heldById.set(id, h);
-    const event = interpret(raw, this.ctx);
+    this.current = h;
+    this.currentId = id;
+    const event = interpret(raw, this.ctx, id);
+    this.current = null;
+    this.currentId = '';
     h.event = event;
     h.wanted = this.wanted(event);
+    if (h.pending > 0) this.heldById.set(id, h);
     if (!this.settle) {
-      this.heldById.delete(id);
-      if (h.pending > 0) this.heldById.set(event.id, h);
       if (h.wanted && (!f.pathPrefix || matchesPath(event, f.pathPrefix))) {
         h.emitted = true;
         this.onItem({ kind: 'event', event });
       }
       return;
     }
-    if (!h.wanted && h.pending === 0) {
-      this.heldById.delete(id);
-      return;
-    }
+    if (!h.wanted && h.pending === 0) return;
     if (h.pending === 0 && this.heldStart === this.held.length) {
       // Nothing is waiting ahead of it: out it goes, in order, without queueing.
-      this.heldById.delete(id);
       if (!f.pathPrefix || matchesPath(event, f.pathPrefix)) this.onItem({ kind: 'event', event });
       return;
     }
     this.held.push(h);
-    if (h.pending === 0) this.heldById.delete(id);
     this.release(false);
   }
 
@@ -411,8 +410,13 @@ export class Analyzer {
     return f.all === true || isDefaultInteresting(e);
   }
 
+  /** The hold record of an event: the one being interpreted, or one still waiting for a path. */
+  private heldOf(id: string): Held | undefined {
+    return id === this.currentId ? (this.current ?? undefined) : this.heldById.get(id);
+  }
+
   private onResolved(event: AuditEvent): void {
-    const h = this.heldById.get(event.id);
+    const h = this.heldOf(event.id);
     if (!h) return;
     h.pending = Math.max(0, h.pending - 1);
     if (h.pending === 0) this.heldById.delete(event.id);

@@ -1,18 +1,20 @@
 import type { RawEvent } from './assembler';
 import { basenameB, dirnameB, inodeKey, joinB, normalizeB, type BPath, type InodeKey, type PathIndex } from './pathIndex';
-import { bytesToText, eventId, Fields, plainValue, untrustedBytes } from './record';
+import * as FB from './fields';
+import { F } from './fields';
+import { encodeNameText } from './names';
+import { bytesToText, eventId, Fields, LazyRecord, plainValue, untrustedBytes } from './record';
 import {
   AUID_UNSET,
   archFromHex,
   errnoName,
-  isAtFdcwd,
   syscallName,
   syscallSemantics,
   uringOpName,
   uringSemantics,
   type SyscallSemantics,
 } from './tables';
-import type { Action, AuditEvent, AuditObject, ObjectRole, ObjectType, ProcessInfo } from './types';
+import type { Action, AuditEvent, AuditObject, AuditRecord, ObjectRole, ObjectType, ProcessInfo, SourceRef } from './types';
 
 /** A PATH item, decoded. */
 interface PathItem {
@@ -51,8 +53,31 @@ const MAX_PROCS = 1024;
 /** A parent seen longer ago than this (log time) is not trusted to be the same process: pids are reused. */
 const PROC_TTL_MS = 10 * 60_000;
 
+let isoSec = NaN;
+let isoPrefix = '';
+
+/** `new Date(ms).toISOString()`, with the part up to the second reused (events come in bursts within a second). */
+function isoTime(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== isoSec) {
+    isoSec = sec;
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, -4);
+  }
+  const r = ms - sec * 1000;
+  return `${isoPrefix}${r < 10 ? '00' : r < 100 ? '0' : ''}${r}Z`;
+}
+
 /** Decodes a byte string for output; invalid UTF-8 becomes `\xNN` and the object also gets `pathHex`. */
 function outPath(b: BPath): { path: string; pathHex?: string } {
+  let plainAscii = true;
+  for (let i = 0; i < b.length; i++) {
+    const c = b.charCodeAt(i);
+    if (c >= 0x80 || c === 0x5c) {
+      plainAscii = false;
+      break;
+    }
+  }
+  if (plainAscii) return { path: b };
   const buf = Buffer.from(b, 'latin1');
   const { text, valid } = bytesToText(buf);
   return valid ? { path: text } : { path: text, pathHex: buf.toString('hex') };
@@ -62,10 +87,8 @@ function text(buf: Buffer | null): string | null {
   return buf === null ? null : bytesToText(buf).text;
 }
 
-function modeType(mode: string | null): ObjectType | null {
-  if (!mode) return null;
-  const m = parseInt(mode, 8);
-  if (Number.isNaN(m)) return null;
+function modeBitsType(m: number | null): ObjectType | null {
+  if (m === null) return null;
   switch (m & 0o170000) {
     case 0o040000:
       return 'dir';
@@ -82,70 +105,148 @@ function idOrNull(n: number | null): number | null {
   return n === null || n === AUID_UNSET ? null : n;
 }
 
-/** Splits `key` tokens: `(null)`, `"k"`, or hex of several keys joined by \x01. */
-function keysOf(tok: string | undefined): string[] {
-  const b = untrustedBytes(tok);
-  if (!b || b.length === 0) return [];
-  return bytesToText(b)
-    .text.split('\x01')
-    .filter((k) => k.length > 0);
-}
-
-/** argv from EXECVE records (possibly split as a1_len / a1[0] …) or from PROCTITLE (NUL-separated). */
-function argvOf(execve: Fields[], proctitle: Fields | undefined): string[] | null {
-  if (execve.length > 0) {
-    const all = new Map<string, string>();
-    for (const f of execve) for (const [k, v] of f.raw) if (!all.has(k)) all.set(k, v);
-    const argc = Number(plainValue(all.get('argc')) ?? NaN);
-    const out: string[] = [];
-    for (let i = 0; Number.isFinite(argc) ? i < argc : all.has(`a${i}`) || all.has(`a${i}[0]`); i++) {
-      const whole = all.get(`a${i}`);
-      if (whole !== undefined) {
-        out.push(text(untrustedBytes(whole)) ?? '');
-        continue;
-      }
-      const parts: Buffer[] = [];
-      for (let j = 0; all.has(`a${i}[${j}]`); j++) parts.push(untrustedBytes(all.get(`a${i}[${j}]`)) ?? Buffer.alloc(0));
-      if (parts.length === 0) break;
-      out.push(bytesToText(Buffer.concat(parts)).text);
+/** Adds the keys of the scanned record's `key=` field (`(null)`, `"k"`, or hex of several keys joined by \x01). */
+function addKeys(into: string[]): void {
+  if (!FB.decode(F.key)) return;
+  const b = FB.dBuf;
+  let start = FB.dS;
+  const end = FB.dE;
+  for (let i = start; i <= end; i++) {
+    if (i < end && b[i] !== 1) continue;
+    if (i > start) {
+      const k = encodeNameText(b, start, i);
+      if (!into.includes(k)) into.push(k);
     }
-    return out;
+    start = i + 1;
   }
-  if (proctitle) {
-    const b = proctitle.bytes('proctitle');
-    if (!b) return null;
-    const parts: string[] = [];
-    let start = 0;
-    for (let i = 0; i <= b.length; i++) {
-      if (i === b.length || b[i] === 0) {
-        if (i > start || i < b.length) parts.push(bytesToText(b.subarray(start, i)).text);
-        start = i + 1;
-      }
+}
+
+/** argv from EXECVE records (possibly split as a1_len / a1[0] …): the rare slow path, on the records' text. */
+function argvOfExecve(execve: AuditRecord[]): string[] {
+  const all = new Map<string, string>();
+  for (const r of execve) for (const [k, v] of new Fields(r).raw) if (!all.has(k)) all.set(k, v);
+  const argc = Number(plainValue(all.get('argc')) ?? NaN);
+  const out: string[] = [];
+  for (let i = 0; Number.isFinite(argc) ? i < argc : all.has(`a${i}`) || all.has(`a${i}[0]`); i++) {
+    const whole = all.get(`a${i}`);
+    if (whole !== undefined) {
+      out.push(text(untrustedBytes(whole)) ?? '');
+      continue;
     }
-    return parts;
+    const parts: Buffer[] = [];
+    for (let j = 0; all.has(`a${i}[${j}]`); j++) parts.push(untrustedBytes(all.get(`a${i}[${j}]`)) ?? Buffer.alloc(0));
+    if (parts.length === 0) break;
+    out.push(bytesToText(Buffer.concat(parts)).text);
   }
-  return null;
+  return out;
 }
 
-/** Strips leading zeros so one inode has one spelling (the kernel writes none; hostile logs might). */
-function canonicalInode(digits: string): string {
-  return digits.length > 1 && digits.charCodeAt(0) === 48 ? digits.replace(/^0+(?=\d)/, '') : digits;
+/** The last PROCTITLE value and its argv: an rm -rf writes the same one on every event. */
+let lastProctitle: Uint8Array | null = null;
+let lastArgv: string[] | null = null;
+
+/** argv of the scanned PROCTITLE record, reusing the last one's when the value is the same bytes. */
+function proctitleArgv(): string[] | null {
+  if (lastProctitle !== null && FB.rawEquals(F.proctitle, lastProctitle, lastProctitle.length)) return lastArgv;
+  const argv = FB.decode(F.proctitle) ? argvOfProctitle(FB.dBuf, FB.dS, FB.dE) : null;
+  lastProctitle = FB.rawCopy(F.proctitle);
+  lastArgv = argv;
+  return argv;
 }
 
-function pathItem(f: Fields, node: string | null): PathItem {
-  const nameBuf = f.bytes('name');
-  const inodeStr = f.plain('inode');
-  const dev = f.plain('dev');
-  const inode = inodeStr !== null && /^\d+$/.test(inodeStr) ? canonicalInode(inodeStr) : null;
+/** argv from a PROCTITLE value (argv joined by NUL, cut at 128 bytes by the kernel). */
+function argvOfProctitle(b: Uint8Array, s: number, e: number): string[] {
+  const parts: string[] = [];
+  let start = s;
+  for (let i = s; i <= e; i++) {
+    if (i === e || b[i] === 0) {
+      if (i > start || i < e) parts.push(encodeNameText(b, start, i));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+/** The scanned PATH record as an item. */
+function pathItem(node: string | null): PathItem {
+  const inode = FB.digits(F.inode);
+  const dev = FB.plain(F.dev);
   return {
-    item: f.int('item') ?? 0,
-    name: nameBuf === null ? null : nameBuf.toString('latin1', 0, nameBuf.length),
+    item: FB.int(F.item) ?? 0,
+    name: FB.bstr(F.name),
     key: inode !== null && dev !== null ? inodeKey(dev, inode, node) : null,
     inode,
     dev,
-    type: modeType(f.plain('mode')),
-    nametype: f.plain('nametype') ?? 'UNKNOWN',
+    type: modeBitsType(FB.octal(F.mode)),
+    nametype: FB.plain(F.nametype) ?? 'UNKNOWN',
   };
+}
+
+/** What the event's SYSCALL (or URINGOP) record says of the call and the process, read in one scan. */
+interface MainRecord {
+  uring: boolean;
+  archHex: string | null;
+  nr: number | null;
+  uringOp: number | null;
+  success: boolean | null;
+  exit: number | null;
+  /** Whether a0..a3 are AT_FDCWD (null: the argument is not in the record): the dirfd arguments of *at calls. */
+  atFdcwd: (boolean | null)[];
+  pid: number | null;
+  ppid: number | null;
+  uid: number | null;
+  euid: number | null;
+  gid: number | null;
+  auid: number | null;
+  ses: number | null;
+  tty: string | null;
+  comm: string | null;
+  exe: string | null;
+  tArch: string | null;
+  tSyscall: string | null;
+  tUid: string | null;
+  tEuid: string | null;
+  tGid: string | null;
+  tAuid: string | null;
+}
+
+function readMain(r: LazyRecord, uring: boolean, keys: string[]): MainRecord {
+  FB.scan(r);
+  const m: MainRecord = {
+    uring,
+    archHex: FB.plain(F.arch),
+    nr: FB.int(F.syscall),
+    uringOp: uring ? FB.int(F.uringOp) : null,
+    success: FB.is(F.success, 'yes') ? true : FB.is(F.success, 'no') ? false : null,
+    exit: FB.int(F.exit),
+    atFdcwd: [FB.isAtFdcwdArg(F.a0), FB.isAtFdcwdArg(F.a1), FB.isAtFdcwdArg(F.a2), FB.isAtFdcwdArg(F.a3)],
+    pid: FB.int(F.pid),
+    ppid: FB.int(F.ppid),
+    uid: FB.int(F.uid),
+    euid: FB.int(F.euid),
+    gid: FB.int(F.gid),
+    auid: FB.int(F.auid),
+    ses: FB.int(F.ses),
+    tty: FB.plain(F.tty),
+    comm: FB.text(F.comm),
+    exe: FB.text(F.exe),
+    tArch: null,
+    tSyscall: null,
+    tUid: null,
+    tEuid: null,
+    tGid: null,
+    tAuid: null,
+  };
+  addKeys(keys);
+  if (FB.scan(r, 1)) {
+    m.tArch = FB.plain(F.ARCH);
+    m.tSyscall = FB.plain(F.SYSCALL);
+    m.tUid = FB.plain(F.UID);
+    m.tEuid = FB.plain(F.EUID);
+    m.tGid = FB.plain(F.GID);
+    m.tAuid = FB.plain(F.AUID);
+  }
+  return m;
 }
 
 interface Target {
@@ -185,21 +286,34 @@ function renameParents(source: PathItem | null, dest: PathItem | null, parents: 
   return [sp, dp];
 }
 
-function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSemantics> | null, args: Fields | null, isUring: boolean): Target[] {
-  const parents = items.filter((i) => i.nametype === 'PARENT');
-  const children = items.filter((i) => i.nametype !== 'PARENT');
-  const atCwd = (arg: number | undefined): boolean | null => {
-    if (isUring) return null;
-    if (arg === undefined) return true;
-    const v = args?.plain(`a${arg}`);
-    return v ? isAtFdcwd(v) : null;
-  };
+/** Whether the name in argument `arg`'s dirfd is relative to the CWD: true for non-*at calls, null for io_uring. */
+function atCwdOf(arg: number | undefined, args: (boolean | null)[] | null, isUring: boolean): boolean | null {
+  if (isUring) return null;
+  if (arg === undefined) return true;
+  return args?.[arg] ?? null;
+}
+
+function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSemantics> | null, args: (boolean | null)[] | null, isUring: boolean): Target[] {
+  const parents: PathItem[] = [];
+  const children: PathItem[] = [];
+  let victims = 0;
+  for (const i of items) {
+    if (i.nametype === 'PARENT') parents.push(i);
+    else {
+      children.push(i);
+      if (i.nametype === 'DELETE') victims++;
+    }
+  }
+  const atCwd = (arg: number | undefined): boolean | null => atCwdOf(arg, args, isUring);
   const out: Target[] = [];
   if (action === 'deleted') {
-    const victims = children.filter((c) => c.nametype === 'DELETE');
-    const list = victims.length > 0 ? victims : children;
-    for (const c of list) out.push({ role: 'deleted', child: c, parent: parentFor(c, parents, 0), atCwd: atCwd(sem?.dirfdArg) });
-    if (list.length === 0 && parents.length > 0) out.push({ role: 'deleted', child: null, parent: parents[0], atCwd: atCwd(sem?.dirfdArg) });
+    // Every DELETE item is a victim; without any, every other item is (a failed call may log only NORMAL items).
+    const cwdRel = atCwdOf(sem?.dirfdArg, args, isUring);
+    for (const c of children) {
+      if (victims === 0 || c.nametype === 'DELETE') out.push({ role: 'deleted', child: c, parent: parentFor(c, parents, 0), atCwd: cwdRel });
+    }
+    if (children.length === 0 && parents.length > 0) out.push({ role: 'deleted', child: null, parent: parents[0], atCwd: cwdRel });
+    return out;
   } else if (action === 'renamed') {
     const deletes = children.filter((c) => c.nametype === 'DELETE');
     // io_uring logs the destination twice: once negative (no inode), once with the moved inode.
@@ -232,99 +346,120 @@ function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSeman
 }
 
 /** Turns one assembled event into the analysed form, learning from it and resolving what waited on it. */
-export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
-  let syscallRec: Fields | null = null;
-  let uringRec: Fields | null = null;
-  let cwdRec: Fields | null = null;
-  let proctitle: Fields | undefined;
-  const execve: Fields[] = [];
-  const paths: Fields[] = [];
-  const keys = new Set<string>();
+export function interpret(raw: RawEvent, ctx: InterpretContext, id = eventId(raw.node, raw.time, raw.serial)): AuditEvent {
+  let main: MainRecord | null = null;
+  let cwdText: BPath | null | undefined;
+  let argv: string[] | null | undefined;
+  let execve: AuditRecord[] | null = null;
+  const items: PathItem[] = [];
+  const keys: string[] = [];
   let watchRemoved = false;
   let rulesRemoved = 0;
   const recordTypes: string[] = [];
+  const records: SourceRef[] = [];
   for (const r of raw.records) {
     recordTypes.push(r.type);
-    const f = new Fields(r);
+    records.push(r.source);
+    if (!(r instanceof LazyRecord)) continue;
     switch (r.type) {
       case 'SYSCALL':
-        syscallRec ??= f;
-        break;
       case 'URINGOP':
-        uringRec ??= f;
+        if (main === null || (main.uring && r.type === 'SYSCALL')) {
+          main = readMain(r, r.type === 'URINGOP', keys);
+          continue;
+        }
         break;
       case 'CWD':
-        cwdRec ??= f;
+        if (cwdText === undefined) {
+          FB.scan(r, 0, F.cwd);
+          cwdText = FB.bstr(F.cwd);
+          continue;
+        }
         break;
       case 'PATH':
-        paths.push(f);
-        break;
+        // The kernel writes nametype after everything we read; the capability fields after it are not needed.
+        FB.scan(r, 0, F.nametype);
+        items.push(pathItem(raw.node));
+        continue;
       case 'PROCTITLE':
-        proctitle ??= f;
+        if (argv === undefined) {
+          FB.scan(r, 0, F.proctitle);
+          argv = proctitleArgv();
+          continue;
+        }
         break;
       case 'EXECVE':
-        execve.push(f);
-        break;
+        (execve ??= []).push(r);
+        continue;
       case 'CONFIG_CHANGE':
+        FB.scan(r);
         // The kernel's own remove_rule (a watched folder vanished) names the dir/path; auditctl -d/-W does not.
-        if (f.plain('op') === 'remove_rule' && (f.token('dir') !== undefined || f.token('path') !== undefined)) {
+        if (FB.is(F.op, 'remove_rule') && (FB.has(F.dir) || FB.has(F.path))) {
           watchRemoved = true;
           rulesRemoved++;
         }
-        break;
+        addKeys(keys);
+        continue;
     }
-    if (r.body.includes('key=')) for (const k of keysOf(f.token('key'))) keys.add(k);
+    // Any other record may carry a key (user-space records, a second SYSCALL).
+    FB.scan(r);
+    if (FB.has(F.key)) addKeys(keys);
+  }
+  // The kernel writes items in order; sort only what is not (a reordered or merged log).
+  for (let i = 1; i < items.length; i++) {
+    if (items[i].item < items[i - 1].item) {
+      items.sort((x, y) => x.item - y.item);
+      break;
+    }
   }
 
-  const main = syscallRec ?? uringRec;
   let syscall: string | null = null;
   let arch: string | null = null;
   let uringOp: string | null | undefined;
   let sem: Readonly<SyscallSemantics> | null = null;
-  if (syscallRec) {
-    const archHex = syscallRec.plain('arch');
-    arch = syscallRec.translated('ARCH') ?? (archHex ? archFromHex(archHex) ?? archHex : null);
-    const nr = syscallRec.int('syscall');
-    syscall = syscallRec.translated('SYSCALL') ?? (archHex && nr !== null ? syscallName(archHex, nr) : null) ?? (nr !== null ? String(nr) : null);
+  if (main !== null && !main.uring) {
+    const archHex = main.archHex;
+    arch = main.tArch ?? (archHex ? archFromHex(archHex) ?? archHex : null);
+    const nr = main.nr;
+    syscall = main.tSyscall ?? (archHex && nr !== null ? syscallName(archHex, nr) : null) ?? (nr !== null ? String(nr) : null);
     sem = syscall ? syscallSemantics(syscall) : null;
-  } else if (uringRec) {
-    const op = uringRec.int('uring_op');
+  } else if (main !== null) {
+    const op = main.uringOp;
     uringOp = op === null ? null : uringOpName(op);
     sem = op === null ? null : (uringSemantics(op) as SyscallSemantics | null);
   }
-  const items = paths.map((f) => pathItem(f, raw.node)).sort((a, b) => a.item - b.item);
   let action: Action = sem?.action ?? 'other';
   if (sem?.createdIfPathCreate && items.some((i) => i.nametype === 'CREATE')) action = 'created';
 
-  const successTok = main?.plain('success');
-  const success = successTok === 'yes' ? true : successTok === 'no' ? false : null;
-  const exit = main?.int('exit') ?? null;
+  const success = main?.success ?? null;
+  const exit = main?.exit ?? null;
   const errno = success === false && exit !== null && exit < 0 ? errnoName(exit) ?? `E#${-exit}` : null;
 
-  const cwdBuf = cwdRec?.bytes('cwd') ?? null;
-  const cwdText: BPath | null = cwdBuf ? cwdBuf.toString('latin1', 0, cwdBuf.length) : null;
+  cwdText ??= null;
   // Only an absolute cwd can resolve names: the kernel writes placeholders such as "<too_long>" when d_path fails.
   const cwd: BPath | null = cwdText !== null && cwdText.startsWith('/') ? cwdText : null;
-  const argv = argvOf(execve, proctitle);
-  const pid = main?.int('pid') ?? null;
-  const ppid = main?.int('ppid') ?? null;
+  if (execve !== null) argv = argvOfExecve(execve);
+  argv ??= null;
+  const pid = main?.pid ?? null;
+  const ppid = main?.ppid ?? null;
+  const auid = idOrNull(main?.auid ?? null);
   const process: ProcessInfo = {
     pid,
     ppid,
-    comm: text(main?.bytes('comm') ?? null),
-    exe: text(main?.bytes('exe') ?? null),
+    comm: main?.comm ?? null,
+    exe: main?.exe ?? null,
     cwd: cwdText === null ? null : outPath(cwdText).path,
     argv,
-    uid: main?.int('uid') ?? null,
-    user: main?.translated('UID') ?? null,
-    euid: main?.int('euid') ?? null,
-    euser: main?.translated('EUID') ?? null,
-    gid: main?.int('gid') ?? null,
-    group: main?.translated('GID') ?? null,
-    auid: idOrNull(main?.int('auid') ?? null),
-    loginUser: idOrNull(main?.int('auid') ?? null) === null ? null : main?.translated('AUID') ?? null,
-    tty: main?.plain('tty') ?? null,
-    ses: idOrNull(main?.int('ses') ?? null),
+    uid: main?.uid ?? null,
+    user: main?.tUid ?? null,
+    euid: main?.euid ?? null,
+    euser: main?.tEuid ?? null,
+    gid: main?.gid ?? null,
+    group: main?.tGid ?? null,
+    auid,
+    loginUser: auid === null ? null : main?.tAuid ?? null,
+    tty: main?.tty ?? null,
+    ses: idOrNull(main?.ses ?? null),
   };
   if (pid !== null) {
     const parents = parentChain(raw.node, ppid, raw.time, ctx.procs);
@@ -336,12 +471,12 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
   }
 
   const event: AuditEvent = {
-    id: eventId(raw.node, raw.time, raw.serial),
+    id,
     serial: raw.serial,
-    time: new Date(raw.time).toISOString(),
+    time: isoTime(raw.time),
     timeMs: raw.time,
     node: raw.node,
-    keys: [...keys],
+    keys,
     recordTypes,
     syscall,
     arch,
@@ -354,13 +489,13 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
     ...(uringOp !== undefined ? { uringOp } : {}),
     process,
     objects: [],
-    source: raw.records[0].source,
-    records: raw.records.map((r) => r.source),
+    source: records[0],
+    records,
   };
 
-  const targets = targetsOf(action, items, sem, syscallRec, uringRec !== null && syscallRec === null);
+  const targets = targetsOf(action, items, sem, main?.atFdcwd ?? null, main?.uring === true);
   learnParents(targets, cwd, ctx.index);
-  const guessed = new Set<BPath>();
+  const guessed: BPath[] = [];
   for (const t of targets) event.objects.push(resolveTarget(t, cwd, event, ctx, guessed));
   if (action === 'renamed' && targets.every((t) => t.child === null)) orderGuessedRename(event);
   if (action === 'renamed') nameDestinationByReplaced(event);
@@ -398,10 +533,10 @@ function dirOfParent(p: PathItem, atCwd: boolean | null, cwd: BPath | null): BPa
 }
 
 /** The first command-line argument not yet used that names an entry directly inside `dir`, or null. */
-function guessFromArgv(dir: BPath, argv: string[] | null, cwd: BPath | null, used: Set<BPath>): BPath | null {
+function guessFromArgv(dir: BPath, argv: string[] | null, cwd: BPath | null, used: BPath[]): BPath | null {
   if (!argv) return null;
   for (const abs of argvPaths(argv, cwd)) {
-    if (abs !== dir && dirnameB(abs) === dir && !used.has(abs)) return abs;
+    if (abs !== dir && dirnameB(abs) === dir && !used.includes(abs)) return abs;
   }
   return null;
 }
@@ -475,7 +610,7 @@ function learnParents(targets: Target[], cwd: BPath | null, index: PathIndex): v
   }
 }
 
-function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: InterpretContext, guessed: Set<BPath>): AuditObject {
+function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: InterpretContext, guessed: BPath[]): AuditObject {
   const c = t.child;
   const obj: AuditObject = {
     role: t.role,
@@ -581,7 +716,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     const dir = dirOfParent(t.parent, t.atCwd, cwd);
     const guess = dir !== null ? guessFromArgv(dir, event.process.argv, cwd, guessed) : null;
     if (guess !== null) {
-      guessed.add(guess);
+      guessed.push(guess);
       set(guess, 'uncertain', null, 'name not in the record; taken from the command line');
     } else {
       obj.note = 'no name in the record';

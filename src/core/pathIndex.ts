@@ -62,6 +62,8 @@ export function joinB(dir: BPath, rel: BPath): BPath {
 
 /** Normalises an absolute byte path: collapses `//`, `.` and `..`; no trailing slash (except `/`). */
 export function normalizeB(p: BPath): BPath {
+  // Most names are already normal: no `//`, no `.` or `..` segment, no trailing slash.
+  if (p.length > 1 && p.charCodeAt(0) === 47 && p.charCodeAt(p.length - 1) !== 47 && p.indexOf('//') < 0 && p.indexOf('/.') < 0) return p;
   const parts: string[] = [];
   for (const seg of p.split('/')) {
     if (seg === '' || seg === '.') continue;
@@ -95,7 +97,7 @@ export class PathIndex {
   private readonly absKeys = new Set<InodeKey>();
   private readonly waiting = new Map<InodeKey, WaitEntry[]>();
   /** Every live waiter in the order it began waiting, for expiry by log time. */
-  private readonly queue: WaitEntry[] = [];
+  private queue: WaitEntry[] = [];
   private queueStart = 0;
   private waiterCount = 0;
 
@@ -236,6 +238,9 @@ export class PathIndex {
     const e: WaitEntry = { suffix: waiter.suffix, resolve: waiter.resolve, key, time, done: false };
     this.enlist(e);
     this.queue.push(e);
+    // Finished waiters leave the queue in sweeps: most resolve within a few events (rm -rf names the folder last),
+    // and an entry kept until its expiry time would outlive young-generation collections by the thousand.
+    if (this.queue.length - this.queueStart > 2 * this.waiterCount + 1024) this.sweep();
     this.waiterCount++;
     return true;
   }
@@ -271,6 +276,13 @@ export class PathIndex {
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.waiting.delete(e.key);
     }
+  }
+
+  private sweep(): void {
+    const live: WaitEntry[] = [];
+    for (let i = this.queueStart; i < this.queue.length; i++) if (!this.queue[i].done) live.push(this.queue[i]);
+    this.queue = live;
+    this.queueStart = 0;
   }
 
   private compact(): void {

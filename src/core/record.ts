@@ -1,7 +1,6 @@
 import { encodeName } from './names';
 import type { AuditRecord, SourceRef } from './types';
 
-const GS = '\x1d';
 
 /**
  * Parses a record's header only: `[node=N ]type=T msg=audit(SEC.MS:SERIAL): `. Fields are split later, and only
@@ -145,7 +144,7 @@ export function parseRecordBytes(
 export class LazyRecord implements AuditRecord {
   private gs = -2;
   private text: string | undefined;
-  /** The read buffer and the line's range in it, until the text is made. */
+  /** The line's bytes: a range of a read buffer until `detach` copies them out (before that buffer is reused). */
   buf: Buffer | null = null;
   start = 0;
   end = 0;
@@ -158,12 +157,45 @@ export class LazyRecord implements AuditRecord {
     private readonly file: string,
     private readonly lineNo: number,
     private readonly offset: number,
-    private readonly bodyStart: number,
+    /** Where the body starts, relative to the line's first byte. */
+    readonly bodyOffset: number,
     readonly truncated: boolean,
   ) {}
 
   setText(text: string): void {
     this.text = text;
+    this.buf = Buffer.from(text, 'latin1');
+    this.start = 0;
+    this.end = this.buf.length;
+  }
+
+  /** Copies the line's bytes out of a read buffer that is about to be reused. */
+  detach(): void {
+    if (this.buf === null) return;
+    this.buf = Buffer.from(this.buf.subarray(this.start, this.end));
+    this.start = 0;
+    this.end = this.buf.length;
+  }
+
+  /** Records where a field scan found the separator (or that there is none), sparing a second search. */
+  setGs(at: number): void {
+    this.gs = at;
+  }
+
+  /** Index of the ENRICHED separator (0x1d) in `buf`, or -1. */
+  gsIndex(): number {
+    if (this.gs === -2) {
+      const buf = this.buf!;
+      let g = -1;
+      for (let i = this.start + this.bodyOffset; i < this.end; i++) {
+        if (buf[i] === 0x1d) {
+          g = i;
+          break;
+        }
+      }
+      this.gs = g;
+    }
+    return this.gs;
   }
 
   setBytes(buf: Buffer, start: number, end: number): void {
@@ -177,27 +209,46 @@ export class LazyRecord implements AuditRecord {
   }
 
   get raw(): string {
-    if (this.text === undefined) {
-      this.text = this.buf!.toString('latin1', this.start, this.end);
-      this.buf = null;
-    }
-    return this.text;
-  }
-
-  private get sep(): number {
-    if (this.gs === -2) this.gs = this.raw.indexOf(GS, this.bodyStart);
-    return this.gs;
+    return (this.text ??= this.buf!.toString('latin1', this.start, this.end));
   }
 
   get body(): string {
-    const gs = this.sep;
-    return gs < 0 ? this.raw.slice(this.bodyStart) : this.raw.slice(this.bodyStart, gs);
+    const gs = this.gsIndex();
+    return this.buf!.toString('latin1', this.start + this.bodyOffset, gs < 0 ? this.end : gs);
   }
 
   get enriched(): string | null {
-    const gs = this.sep;
-    return gs < 0 ? null : this.raw.slice(gs + 1);
+    const gs = this.gsIndex();
+    return gs < 0 ? null : this.buf!.toString('latin1', gs + 1, this.end);
   }
+}
+
+const ITEMS = Buffer.from(' items=');
+
+/** The `items=` count of a SYSCALL record (how many PATH records follow), or -1 when it has none. */
+export function itemsOf(r: AuditRecord): number {
+  let buf: Buffer;
+  let s: number;
+  let e: number;
+  if (r instanceof LazyRecord && r.buf) {
+    buf = r.buf;
+    s = r.start + r.bodyOffset;
+    e = r.end;
+  } else {
+    buf = Buffer.from(r.raw, 'latin1');
+    s = 0;
+    e = buf.length;
+  }
+  outer: for (let i = s; i + ITEMS.length < e; i++) {
+    if (buf[i] !== 32 || buf[i + 1] !== 105) continue;
+    for (let k = 2; k < ITEMS.length; k++) if (buf[i + k] !== ITEMS[k]) continue outer;
+    let v = 0;
+    let j = i + ITEMS.length;
+    if (j >= e || buf[j] < 48 || buf[j] > 57) return -1;
+    for (; j < e && buf[j] >= 48 && buf[j] <= 57 && v < 1e6; j++) v = v * 10 + (buf[j] - 48);
+    return v;
+  }
+  return -1;
 }
 
 /** Whether two records are the same line, compared without making strings where the bytes are at hand. */
