@@ -21,8 +21,8 @@ async function recordAndCheck(name: string, out: string): Promise<{ withSnapshot
   const rec = await recordCase(name, out);
   const c = await loadRecordedCase(rec.dir);
   const keys = [c.truth.key];
-  const a = await analyzeInputs([c.logFile], { snapshot: c.snapshot, keys });
-  const b = await analyzeInputs([c.logFile], { keys });
+  const a = await analyzeInputs(c.inputs, { snapshot: c.snapshot, keys });
+  const b = await analyzeInputs(c.inputs, { keys });
   return {
     withSnapshot: checkAgainstTruth(a.events, c.truth, { withSnapshot: true }),
     without: checkAgainstTruth(b.events, c.truth, { withSnapshot: false }),

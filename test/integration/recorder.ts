@@ -18,7 +18,8 @@ import * as path from 'node:path';
 import { formatDev, takeSnapshot } from '../../src/core/snapshot';
 import { processName } from '../../src/helper/auditdStatus';
 import type { ObjectType } from '../../src/core/types';
-import type { Truth, TruthItem, TruthRole } from '../support/truth';
+import type { NoiseRule, ProcessField, Truth, TruthItem, TruthRole } from '../support/truth';
+import { lstatTree, parseStrace, straceArgs, tracedOps, truthFromTrace, typeOf } from './strace';
 
 const HERE = __dirname;
 const URING_DIR = path.join(HERE, 'uring');
@@ -34,16 +35,44 @@ export interface RunResult {
   signal: string | null;
   stdout: string;
   stderr: string;
+  /** The child's pid: the pid of the program itself unless that program forks. */
+  pid: number | null;
+  /** Real path of the program run (what the kernel writes as exe=, unless the program execs another). */
+  exe: string;
+}
+
+const exeCache = new Map<string, string>();
+
+/** Real path of the program `file` names, found through PATH as execvp does. */
+export async function resolveExe(file: string, cwd = '/'): Promise<string> {
+  const key = file.includes('/') ? path.resolve(cwd, file) : file;
+  let exe = exeCache.get(key);
+  if (exe) return exe;
+  const candidates = file.includes('/') ? [key] : (process.env.PATH ?? '/usr/bin:/bin').split(':').map((d) => path.join(d || '.', file));
+  for (const c of candidates) {
+    try {
+      await fsp.access(c, fsc.X_OK);
+      if (!(await fsp.stat(c)).isFile()) continue;
+      exe = await fsp.realpath(c);
+      break;
+    } catch {
+      // not here
+    }
+  }
+  if (!exe) throw new Error(`cannot run ${file}: not found in PATH`);
+  exeCache.set(key, exe);
+  return exe;
 }
 
 /** Runs FILE with an argument vector (no shell); rejects on a non-zero exit unless `allowFail`. */
-export function run(
+export async function run(
   file: string,
   args: string[],
   opts: { cwd?: string; allowFail?: boolean; timeoutMs?: number } = {},
 ): Promise<RunResult> {
+  const exe = await resolveExe(file, opts.cwd);
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -65,6 +94,8 @@ export function run(
           signal: e?.signal ?? null,
           stdout,
           stderr,
+          pid: child.pid ?? null,
+          exe,
         };
         if (res.code !== 0 && !opts.allowFail) {
           reject(new Error(`${file} ${JSON.stringify(args)} exited ${res.code ?? res.signal}: ${stderr.trim()}`));
@@ -123,20 +154,24 @@ export function buildHelpers(): Promise<Helpers> {
   return helpersPromise;
 }
 
-let pythonPromise: Promise<{ exe: string; comm: string }> | null = null;
+let pythonPromise: Promise<{ exe: string; comm: string; realExe: string }> | null = null;
 
-/** The real python3 interpreter (not a pyenv shim) and the comm the kernel gives it. */
-function python(): Promise<{ exe: string; comm: string }> {
+/**
+ * The real python3 interpreter (not a pyenv shim): the path to run (`exe`), the comm the kernel gives it and the real
+ * path of its binary (`realExe`, what the kernel writes as exe=).
+ */
+function python(): Promise<{ exe: string; comm: string; realExe: string }> {
   pythonPromise ??= (async () => {
     const r = await run('python3', ['-c', 'import sys; print(sys.executable); print(open("/proc/self/comm").read().strip())']);
     const [exe, comm] = r.stdout.trim().split('\n');
     if (!exe || !comm) throw new Error(`python3 did not report its executable: ${r.stdout}`);
-    return { exe, comm };
+    return { exe, comm, realExe: await fsp.realpath(exe) };
   })();
   return pythonPromise;
 }
 
 // Runs a JSON list of operations; paths arrive as JSON in argv, so any byte-safe UTF-8 name passes unharmed.
+// A 'run' op reports its child's pid and program, so truth can name the process that made the call.
 const PY_OPS = String.raw`
 import errno, json, os, shutil, subprocess, sys
 res = []
@@ -158,24 +193,29 @@ for op in json.loads(sys.argv[1]):
         elif kind == 'rename':
             os.rename(op[1], op[2])
         elif kind == 'run':
-            p = subprocess.run(op[1], capture_output=True, text=True)
-            res.append({'op': kind, 'errno': None, 'code': p.returncode, 'stderr': p.stderr})
+            p = subprocess.Popen(op[1], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            out, err = p.communicate()
+            exe = os.path.realpath(shutil.which(op[1][0]) or op[1][0])
+            res.append({'op': kind, 'errno': None, 'code': p.returncode, 'stderr': err, 'pid': p.pid, 'exe': exe})
             continue
         else:
             raise SystemExit('unknown op ' + kind)
         res.append({'op': kind, 'errno': None})
     except OSError as e:
         res.append({'op': kind, 'errno': errno.errorcode.get(e.errno, str(e.errno))})
-print(json.dumps({'comm': open('/proc/self/comm').read().strip(), 'pid': os.getpid(), 'results': res}))
+print(json.dumps({'comm': open('/proc/self/comm').read().strip(), 'pid': os.getpid(),
+                  'exe': os.path.realpath('/proc/self/exe'), 'results': res}))
 `;
 
 /** One python operation: ['unlink', p] | ['rmdir', p] | ['unlink_at', dir, name] | ['rmdir_at', dir, name] | ['rmtree', p] | ['rename', a, b] | ['run', argv]. */
 export type PyOp = [string, ...(string | string[])[]];
 
+/** What a python run reports: its own process, and per op the errno (and for 'run' the child's pid and program). */
 interface PyResult {
   comm: string;
   pid: number;
-  results: { op: string; errno: string | null; code?: number; stderr?: string }[];
+  exe: string;
+  results: { op: string; errno: string | null; code?: number; stderr?: string; pid?: number; exe?: string }[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -251,29 +291,43 @@ async function readFrom(file: string, offset: number): Promise<Buffer> {
   }
 }
 
+/** One log file's share of a slice. */
+export interface SlicePart {
+  /** The file's inode: stays with the file through renames. */
+  ino: number;
+  buf: Buffer;
+}
+
 /**
- * Reads every line written since `mark` up to and including the line holding `endText`, across a rotation.
- * auditd writes kernel and user records in the order the kernel queued them, so once the end marker (sent after
- * the last operation) is in the file, every record of the case is too.
+ * Reads every line written since `mark` up to and including the line holding `endText`, across rotations, one part
+ * per log file (oldest first). auditd writes kernel and user records in the order the kernel queued them, so once
+ * the end marker (sent after the last operation) is in the file, every record of the case is too.
  */
-export async function readSlice(mark: LogMark, endText: string, timeoutMs = 20_000): Promise<Buffer> {
+export async function readSliceParts(mark: LogMark, endText: string, timeoutMs = 20_000): Promise<SlicePart[]> {
   const needle = Buffer.from(endText);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const chain = await rotationChain(mark.file);
     const i = chain.findIndex((f) => f.ino === mark.ino);
     if (i < 0) throw new Error(`the audit log the case started in (inode ${mark.ino}) was rotated away`);
-    const parts = [await readFrom(chain[i].path, mark.size)];
-    for (const f of chain.slice(i + 1)) parts.push(await readFrom(f.path, 0));
-    const buf = Buffer.concat(parts);
-    const at = buf.indexOf(needle);
-    if (at >= 0) {
-      const nl = buf.indexOf(0x0a, at);
-      if (nl >= 0) return buf.subarray(0, nl + 1);
+    const parts: SlicePart[] = [{ ino: chain[i].ino, buf: await readFrom(chain[i].path, mark.size) }];
+    for (const f of chain.slice(i + 1)) parts.push({ ino: f.ino, buf: await readFrom(f.path, 0) });
+    for (let k = 0; k < parts.length; k++) {
+      const at = parts[k].buf.indexOf(needle);
+      if (at < 0) continue;
+      const nl = parts[k].buf.indexOf(0x0a, at);
+      if (nl < 0) break;
+      parts[k] = { ino: parts[k].ino, buf: parts[k].buf.subarray(0, nl + 1) };
+      return parts.slice(0, k + 1);
     }
     if (Date.now() > deadline) throw new Error(`auditd did not write ${JSON.stringify(endText)} within ${timeoutMs} ms`);
     await sleep(50);
   }
+}
+
+/** readSliceParts as one buffer (a rotation in the middle of a case is invisible to its fixture). */
+export async function readSlice(mark: LogMark, endText: string, timeoutMs = 20_000): Promise<Buffer> {
+  return Buffer.concat((await readSliceParts(mark, endText, timeoutMs)).map((p) => p.buf));
 }
 
 /** Sends a user message through auditctl -m; it lands in the log in order with kernel records. */
@@ -368,13 +422,6 @@ async function buildTree(dir: string, spec: TreeSpec): Promise<void> {
   }
 }
 
-function typeOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): ObjectType {
-  if (st.isDirectory()) return 'dir';
-  if (st.isFile()) return 'file';
-  if (st.isSymbolicLink()) return 'symlink';
-  return 'other';
-}
-
 async function lstatOrNull(p: string) {
   try {
     return await fsp.lstat(p);
@@ -398,17 +445,36 @@ interface ItemSpec {
   syscall: string | null;
   uringOp?: string;
   comm: string;
+  /** The program's real path and pid, when known before the operation; else perform() takes them from its result. */
+  exe?: string;
+  pid?: number | null;
   seenAs?: string | null;
   errno?: string | null;
   pathKnowable?: boolean;
   note?: string;
 }
 
+/** A process an operation ran as: what perform() reads from an action's result (RunResult, PyResult). */
+interface ProcessResult {
+  pid: number | null;
+  exe: string;
+}
+
+function isProcessResult(r: unknown): r is ProcessResult {
+  const x = r as Partial<ProcessResult> | null;
+  return !!x && typeof x === 'object' && typeof x.exe === 'string' && typeof x.pid === 'number';
+}
+
 /** The per-case workbench: paths, truth items, cleanups and the operations that record truth as they go. */
 export class CaseContext {
   readonly items: TruthItem[] = [];
   readonly notes: string[] = [];
+  readonly noise: NoiseRule[] = [];
+  /** Further folders watched with the case key and included in the snapshot (see watchAlso). */
+  readonly alsoWatched: string[] = [];
   private cleanups: (() => Promise<unknown>)[] = [];
+  /** Items whose process (exe, pid) is filled in from the result of the operation that follows. */
+  private readonly pendingProcess = new WeakSet<TruthItem>();
 
   constructor(
     readonly name: string,
@@ -437,6 +503,14 @@ export class CaseContext {
     return buildTree(dir, spec);
   }
 
+  /** During setup: watches `ROOT/name` too (same key, same rules) and snapshots it with the watched folder. */
+  async watchAlso(name: string, spec: TreeSpec = {}): Promise<string> {
+    const dir = path.join(this.root, name);
+    await buildTree(dir, spec);
+    this.alsoWatched.push(dir);
+    return dir;
+  }
+
   /** Truth for one object at real path `p`, from lstat now (inode null when it does not exist). */
   async victim(p: string, spec: ItemSpec): Promise<TruthItem> {
     const dir = path.dirname(p);
@@ -457,10 +531,17 @@ export class CaseContext {
       seenAs: spec.seenAs ?? null,
       syscall: spec.syscall,
       comm: spec.comm,
+      exe: spec.exe ?? '',
+      pid: spec.pid ?? null,
     };
-    if (spec.uringOp) item.uringOp = spec.uringOp;
+    if (spec.uringOp) {
+      item.uringOp = spec.uringOp;
+      // URINGOP records carry pid and uid but no comm or exe (the io_uring op is not a syscall of the program).
+      item.notInLog = ['comm', 'exe'] satisfies ProcessField[];
+    }
     if (spec.pathKnowable === false) item.pathKnowable = false;
     if (spec.note) item.note = spec.note;
+    if (spec.exe === undefined || spec.pid === undefined) this.pendingProcess.add(item);
     return item;
   }
 
@@ -490,21 +571,14 @@ export class CaseContext {
     const dstDir = path.dirname(to);
     if ((await fsp.realpath(dstDir)) !== dstDir) throw new Error(`recorder bug: ${to} is not a real path`);
     const dst: TruthItem = {
+      ...src,
       path: to,
-      inode: src.inode,
-      dev: src.dev,
-      type: src.type,
-      action: 'renamed',
       role: 'destination',
-      success: src.success,
-      errno: src.errno,
       seenAs: null,
-      syscall: src.syscall,
-      ...(src.uringOp ? { uringOp: src.uringOp } : {}),
-      comm: src.comm,
       ...(spec.destKnowable === false ? { pathKnowable: false } : {}),
       ...(spec.destNote ? { note: spec.destNote } : {}),
     };
+    if (this.pendingProcess.has(src)) this.pendingProcess.add(dst);
     const items = [src, dst];
     if (await lstatOrNull(to)) items.push(await this.victim(to, { ...spec, role: 'replaced', action: 'renamed' }));
     return items;
@@ -512,10 +586,11 @@ export class CaseContext {
 
   /**
    * Runs `action`, then checks each item against the file system (deleted things are gone, failed ones are still
-   * there, a destination holds the moved inode) and keeps the items as truth.
+   * there, a destination holds the moved inode) and keeps the items as truth. Items whose process was not given
+   * take the pid and program from the action's result (a RunResult or PyResult).
    */
   async perform(items: TruthItem[], action: () => Promise<unknown>): Promise<void> {
-    await action();
+    const result = await action();
     for (const it of items) {
       const st = await lstatOrNull(it.path);
       const where = `${this.name}: after the operation, ${it.role} ${JSON.stringify(it.path)}`;
@@ -527,7 +602,57 @@ export class CaseContext {
         throw new Error(`${where}: still there`);
       }
     }
+    this.fillProcess(items, result);
     this.items.push(...items);
+  }
+
+  /** Gives pending items the process of an operation's result. */
+  private fillProcess(items: TruthItem[], result: unknown): void {
+    for (const it of items) {
+      if (!this.pendingProcess.has(it)) continue;
+      if (!isProcessResult(result)) throw new Error(`recorder bug: ${this.name}: no process for ${it.path} (set exe and pid in the item spec)`);
+      it.exe = result.exe;
+      it.pid = result.pid;
+      this.pendingProcess.delete(it);
+    }
+  }
+
+  /** Names the process of an item explicitly (an operation whose result reports several processes). */
+  setProcess(item: TruthItem, proc: { pid?: number; exe?: string }): void {
+    if (proc.pid === undefined || !proc.exe) throw new Error(`recorder bug: ${this.name}: no process reported for ${item.path}`);
+    item.pid = proc.pid;
+    item.exe = proc.exe;
+    this.pendingProcess.delete(item);
+  }
+
+  /** Keeps items the case built and verified itself (paths longer than PATH_MAX, which Node cannot lstat). */
+  record(items: TruthItem[]): void {
+    for (const it of items) if (!it.exe) throw new Error(`recorder bug: ${this.name}: ${it.path} has no exe`);
+    this.items.push(...items);
+  }
+
+  /**
+   * Runs a tool under strace and takes the truth from the trace replayed on an lstat map of the watched folders
+   * (see strace.ts): for tools that fork or choose their own names. Every deletion and rename under the watched
+   * folders becomes an item, with the pid and program that made it. Returns the new items and the run's result.
+   */
+  async performTraced(file: string, args: string[], opts: { cwd?: string; expect?: string } = {}): Promise<{ items: TruthItem[]; result: RunResult }> {
+    const roots = [this.vol, ...this.alsoWatched];
+    const before = await lstatTree(roots);
+    const traceDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'al-rec-trace-'));
+    try {
+      const traceFile = path.join(traceDir, 'trace');
+      const cwd = opts.cwd ?? '/';
+      const exe = await resolveExe(file, cwd);
+      const result = await this.exec('strace', [...straceArgs(traceFile), exe, ...args], { cwd, expect: opts.expect });
+      const ops = await tracedOps(parseStrace(await fsp.readFile(traceFile, 'utf8')), cwd);
+      // The replay checks the file system afterwards agrees (deleted objects gone, moved ones in place).
+      const items = await truthFromTrace(ops, before, roots);
+      this.items.push(...items);
+      return { items, result };
+    } finally {
+      await fsp.rm(traceDir, { recursive: true, force: true });
+    }
   }
 
   /** Runs a command; with `expect` it must fail with that errno's message, else it must succeed. */
@@ -557,8 +682,15 @@ export class CaseContext {
     return out;
   }
 
+  /** Runs a python script (argv after the script) and returns its last stdout line as JSON. */
+  async pythonScript<T>(script: string, args: string[], opts: { cwd?: string } = {}): Promise<T> {
+    const py = await python();
+    const r = await run(py.exe, ['-c', script, ...args], { cwd: opts.cwd, timeoutMs: 120_000 });
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+  }
+
   /** Runs uring_ops with the given op words; every result must have the expected errno (default success). */
-  async uring(args: string[], expect: (string | null)[] = []): Promise<void> {
+  async uring(args: string[], expect: (string | null)[] = []): Promise<RunResult> {
     const { uringOps } = await buildHelpers();
     const r = await run(uringOps, args);
     const res = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { op: string; res: number; errno: string | null });
@@ -566,6 +698,7 @@ export class CaseContext {
       const want = expect[i] ?? null;
       if (x.errno !== want) throw new Error(`uring_ops ${x.op} #${i}: ${x.errno} (res ${x.res}), want ${want}`);
     });
+    return r;
   }
 
   /** Mounts (argv after `mount`) and registers the unmount. */
@@ -588,9 +721,57 @@ export interface CaseDef {
   setup(ctx: CaseContext): Promise<void>;
   /** Performs the operations, taking truth before each. */
   run(ctx: CaseContext): Promise<void>;
+  /**
+   * Keeps the log files as auditd rotated them (audit.log.1, audit.log, …) instead of one joined audit.log, and
+   * requires a keyed event whose records the rotation split between two files.
+   */
+  keepRotation?: boolean;
 }
 
 const FILE = 'x\n';
+
+/** mv's first attempt, renameat2(RENAME_NOREPLACE), fails when the target exists; the log shows it, truth does not. */
+const MV_PROBE: NoiseRule = {
+  comm: 'mv',
+  syscall: 'renameat2',
+  errno: 'EEXIST',
+  reason: "mv's RENAME_NOREPLACE probe of an existing target (a folder to move into, or a file it then replaces with renameat)",
+};
+
+/** What a traced operation must have produced (a check of the trace replay against what the case intended). */
+interface ExpectedItem {
+  /** A path, or a pattern for names the tool picks itself (temp files). */
+  path: string | RegExp;
+  role: TruthRole;
+  syscall: string;
+  comm: string;
+  errno?: string | null;
+}
+
+/** Awaits a traced operation and checks its items are exactly the expected ones, in any order. */
+async function expectItems(ctx: CaseContext, traced: Promise<{ items: TruthItem[] }>, want: ExpectedItem[]): Promise<TruthItem[]> {
+  const { items } = await traced;
+  const left = [...items];
+  const missing: string[] = [];
+  for (const w of want) {
+    const i = left.findIndex(
+      (it) =>
+        (typeof w.path === 'string' ? it.path === w.path : w.path.test(it.path)) &&
+        it.role === w.role &&
+        it.syscall === w.syscall &&
+        it.comm === w.comm &&
+        it.errno === (w.errno ?? null),
+    );
+    if (i < 0) missing.push(`${w.role} ${w.path} ${w.syscall} ${w.comm} ${w.errno ?? 'ok'}`);
+    else left.splice(i, 1);
+  }
+  if (missing.length > 0 || left.length > 0) {
+    const show = (it: TruthItem) => `${it.role} ${it.path} ${it.syscall} ${it.comm} ${it.errno ?? 'ok'}`;
+    throw new Error(`${ctx.name}: the trace and the case disagree\n  expected, not traced: ${missing.join('; ')}\n  traced, not expected: ${left.map(show).join('; ')}`);
+  }
+  return items;
+}
+
 const rmSyscall = () => 'unlinkat';
 
 /** A tree `levels` deep with `files` files per level and a side folder. */
@@ -742,6 +923,7 @@ export const CASES: CaseDef[] = [
         'mv first tries renameat2(RENAME_NOREPLACE) with the target as given; when that is an existing folder it ' +
           'fails with EEXIST and mv retries into the folder through a dirfd. The EEXIST probes are in the log; they are not truth items.',
       );
+      ctx.noise.push(MV_PROBE);
       // `mv FILE DIR/`: the new name is relative to a dirfd on DIR, which is outside the snapshot.
       const doc = path.join(ctx.vol, 'doc.txt');
       await ctx.perform(
@@ -775,6 +957,7 @@ export const CASES: CaseDef[] = [
     async run(ctx) {
       const { comm } = await python();
       ctx.notes.push('mv -f first tries renameat2(RENAME_NOREPLACE), which fails with EEXIST, then renameat(2); the probe is not a truth item.');
+      ctx.noise.push(MV_PROBE);
       const a = path.join(ctx.vol, 'new.txt');
       const b = path.join(ctx.vol, 'old.txt');
       await ctx.perform(await ctx.rename(a, b, { syscall: 'renameat', comm: 'mv' }), () => ctx.exec('mv', ['-f', a, b]));
@@ -809,14 +992,15 @@ export const CASES: CaseDef[] = [
       for (const p of [ctx.root, ctx.vol, path.join(ctx.vol, 'prot')]) await fsp.chmod(p, 0o755);
     },
     async run(ctx) {
+      // runuser forks the command: the pid of rm and rmdir comes from the trace.
       const f = path.join(ctx.vol, 'prot', 'f.txt');
-      await ctx.perform([await ctx.victim(f, { syscall: 'unlinkat', comm: 'rm', errno: 'EACCES' })], () =>
-        ctx.exec('runuser', ['-u', 'nobody', '--', 'rm', '-f', f], { expect: 'EACCES' }),
-      );
+      await expectItems(ctx, ctx.performTraced('runuser', ['-u', 'nobody', '--', 'rm', '-f', f], { expect: 'EACCES' }), [
+        { path: f, role: 'deleted', syscall: 'unlinkat', comm: 'rm', errno: 'EACCES' },
+      ]);
       const d = path.join(ctx.vol, 'prot', 'd');
-      await ctx.perform([await ctx.victim(d, { syscall: 'rmdir', comm: 'rmdir', errno: 'EACCES' })], () =>
-        ctx.exec('runuser', ['-u', 'nobody', '--', 'rmdir', d], { expect: 'EACCES' }),
-      );
+      await expectItems(ctx, ctx.performTraced('runuser', ['-u', 'nobody', '--', 'rmdir', d], { expect: 'EACCES' }), [
+        { path: d, role: 'deleted', syscall: 'rmdir', comm: 'rmdir', errno: 'EACCES' },
+      ]);
     },
   },
   {
@@ -945,8 +1129,9 @@ export const CASES: CaseDef[] = [
         await ctx.victim(path.join(ctx.vol, 'emptydir'), { syscall: 'rmdir', comm: 'rmdir', seenAs: seen('emptydir') }),
         await ctx.victim(path.join(ctx.vol, 'sub', 'b.txt'), { syscall: 'unlink', comm, seenAs: seen('sub/b.txt') }),
       ];
-      await ctx.perform(items, () =>
-        ctx.python(
+      await ctx.perform(items, async () => {
+        // unshare execs python (no --fork), so python's pid is the one execFile started; rm and rmdir are its children.
+        const r = await ctx.python(
           [
             ['run', ['mount', '--bind', ctx.vol, priv]],
             ['run', ['rm', seen('a.txt')]],
@@ -954,8 +1139,11 @@ export const CASES: CaseDef[] = [
             ['unlink', seen('sub/b.txt')],
           ],
           { prefix: ['unshare', '--mount', '--propagation', 'private', '--'] },
-        ),
-      );
+        );
+        ctx.setProcess(items[0], r.results[1]);
+        ctx.setProcess(items[1], r.results[2]);
+        ctx.setProcess(items[2], r);
+      });
     },
   },
   {
@@ -1033,7 +1221,6 @@ const URING_OP_NUM: Record<string, number> = { renameat: 35, unlinkat: 36 };
  */
 export function verifySlice(slice: Buffer, truth: Truth): string[] {
   const text = slice.toString('latin1');
-  const keyed = new Set<string>();
   const bySerial = new Map<string, string[]>();
   for (const line of text.split('\n')) {
     const m = /msg=audit\((\d+\.\d+:\d+)\)/.exec(line);
@@ -1041,20 +1228,36 @@ export function verifySlice(slice: Buffer, truth: Truth): string[] {
     const lines = bySerial.get(m[1]) ?? [];
     lines.push(line);
     bySerial.set(m[1], lines);
-    if (line.includes(`key="${truth.key}"`)) keyed.add(m[1]);
+  }
+  // Keyed events by the inode/dev tokens and exit codes they hold, so thousands of items are checked quickly.
+  const byToken = new Map<string, string[][]>();
+  let keyed = 0;
+  for (const lines of bySerial.values()) {
+    if (!lines.some((l) => l.includes(`key="${truth.key}"`))) continue;
+    keyed++;
+    const tokens = new Set<string>();
+    for (const l of lines) {
+      for (const m of l.matchAll(/ inode=(\d+) dev=(\S+) /g)) tokens.add(`${m[1]} ${m[2]}`);
+      const exit = / exit=(-\d+) /.exec(l);
+      if (exit) tokens.add(`exit ${exit[1]}`);
+    }
+    for (const t of tokens) {
+      const list = byToken.get(t) ?? [];
+      list.push(lines);
+      byToken.set(t, list);
+    }
   }
   const x86 = process.arch === 'x64';
   const problems: string[] = [];
-  if (keyed.size === 0) problems.push(`no record carries key="${truth.key}"`);
+  if (keyed === 0) problems.push(`no record carries key="${truth.key}"`);
   for (const it of truth.items) {
-    const found = [...keyed].some((serial) => {
-      const lines = bySerial.get(serial)!;
+    const token = it.inode !== null ? `${it.inode} ${it.dev}` : `exit -${ERRNO_NUM[it.errno ?? ''] ?? 'x'}`;
+    const found = (byToken.get(token) ?? []).some((lines) => {
       const head = it.uringOp ? ` uring_op=${URING_OP_NUM[it.uringOp]} ` : ` syscall=${SYSCALL_NUM[it.syscall ?? '']} `;
       if (x86 && !lines.some((l) => l.includes(head))) return false;
-      if (it.inode !== null) return lines.some((l) => l.includes(` inode=${it.inode} dev=${it.dev} `));
-      return lines.some((l) => l.includes(` exit=-${ERRNO_NUM[it.errno ?? ''] ?? 'x'} `));
+      return it.pid === null || lines.some((l) => l.includes(` pid=${it.pid} `));
     });
-    if (!found) problems.push(`no keyed event for ${it.role} ${JSON.stringify(it.path)} (inode ${it.inode}, ${it.errno ?? 'ok'})`);
+    if (!found) problems.push(`no keyed event for ${it.role} ${JSON.stringify(it.path)} (inode ${it.inode}, ${it.errno ?? 'ok'}, pid ${it.pid})`);
   }
   return problems;
 }
@@ -1110,17 +1313,19 @@ export async function recordCaseDef(def: CaseDef, outDir: string): Promise<Recor
   const vol = path.join(root, 'vol');
   const ctx = new CaseContext(name, root, vol, key);
   const rules = new RuleSet(key);
-  let slice: Buffer | null = null;
+  let parts: SlicePart[] | null = null;
   let snapshotText = '';
   let failure: unknown = null;
   try {
     await fsp.mkdir(vol);
     await def.setup(ctx);
     const lines: string[] = [];
-    for await (const e of takeSnapshot(vol, (p, err) => {
-      throw new Error(`snapshot of ${p}: ${err.message}`);
-    })) {
-      lines.push(JSON.stringify(e));
+    for (const top of [vol, ...ctx.alsoWatched]) {
+      for await (const e of takeSnapshot(top, (p, err) => {
+        throw new Error(`snapshot of ${p}: ${err.message}`);
+      })) {
+        lines.push(JSON.stringify(e));
+      }
     }
     snapshotText = lines.join('\n') + '\n';
 
@@ -1128,9 +1333,11 @@ export async function recordCaseDef(def: CaseDef, outDir: string): Promise<Recor
     const lostBefore = (await auditStatus()).lost ?? 0;
     await rules.addWatch(vol);
     await rules.addPathRule(vol);
+    for (const dir of ctx.alsoWatched) await rules.addWatch(dir);
     if (def.uring) await rules.addUringRule(vol);
     const listed = await rules.remaining();
-    if (listed.length < (def.uring ? 3 : 2)) throw new Error(`rules for ${key} not all in place: ${listed.join(' | ')}`);
+    const wanted = 2 + ctx.alsoWatched.length + (def.uring ? 1 : 0);
+    if (listed.length < wanted) throw new Error(`rules for ${key} not all in place: ${listed.join(' | ')}`);
 
     const startText = `${MARKER} start case=${name} key=${key}`;
     await logMarker(startText);
@@ -1139,7 +1346,7 @@ export async function recordCaseDef(def: CaseDef, outDir: string): Promise<Recor
     await rules.removeAll();
     const endText = `${MARKER} end case=${name} key=${key}`;
     await logMarker(endText);
-    slice = await readSlice(mark, endText);
+    parts = await readSliceParts(mark, endText);
     const lost = ((await auditStatus()).lost ?? 0) - lostBefore;
     if (lost > 0) throw new Error(`the kernel lost ${lost} audit records during the case; raise auditctl -b and re-record`);
   } catch (err) {
@@ -1157,25 +1364,73 @@ export async function recordCaseDef(def: CaseDef, outDir: string): Promise<Recor
   }
   if (failure !== null) throw failure;
 
+  const slice = Buffer.concat(parts!.map((p) => p.buf));
+  // Oldest first, named as auditd names a rotated set: audit.log.N … audit.log.1, audit.log.
+  const files = def.keepRotation ? parts!.map((_p, i) => (i === parts!.length - 1 ? 'audit.log' : `audit.log.${parts!.length - 1 - i}`)) : ['audit.log'];
+  const splits = def.keepRotation ? splitEvents(parts!.map((p) => p.buf), files, key) : [];
   const truth: Truth = {
     case: name,
     key,
     watched: vol,
+    ...(ctx.alsoWatched.length ? { alsoWatched: ctx.alsoWatched } : {}),
     kernel: os.release(),
     recordedAt: new Date(t0).toISOString(),
+    ...(def.keepRotation ? { logFiles: files, splitEvents: splits } : {}),
     ...(ctx.notes.length ? { notes: ctx.notes } : {}),
+    ...(ctx.noise.length ? { noise: ctx.noise } : {}),
     items: ctx.items,
   };
-  const problems = verifySlice(slice!, truth);
+  for (const it of truth.items) {
+    if (it.inode === null && it.pathKnowable === undefined) {
+      it.pathKnowable = false;
+      it.note ??= 'nothing by that name existed: the kernel writes only the PARENT record, the name is at most in PROCTITLE (argv)';
+    }
+  }
+  const problems = verifySlice(slice, truth);
+  for (const it of truth.items) if (!it.exe) problems.push(`recorder bug: no process recorded for ${it.role} ${JSON.stringify(it.path)}`);
+  if (def.keepRotation && !splits.some((s) => s.keyed)) problems.push('no keyed event was split by a rotation');
   if (problems.length > 0) throw new Error(`${name}: the log slice is incomplete:\n  ${problems.join('\n  ')}`);
+  for (const s of splits) delete (s as { keyed?: boolean }).keyed;
 
   const dir = path.join(outDir, name);
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.mkdir(dir, { recursive: true });
-  await fsp.writeFile(path.join(dir, 'audit.log'), slice!);
+  if (def.keepRotation) {
+    for (let i = 0; i < files.length; i++) await fsp.writeFile(path.join(dir, files[i]), parts![i].buf);
+  } else {
+    await fsp.writeFile(path.join(dir, 'audit.log'), slice);
+  }
   await fsp.writeFile(path.join(dir, 'snapshot.jsonl'), snapshotText);
   await fsp.writeFile(path.join(dir, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
-  return { name, dir, truth, bytes: slice!.length, ms: Date.now() - t0 };
+  return { name, dir, truth, bytes: slice.length, ms: Date.now() - t0 };
+}
+
+/**
+ * Events whose records sit in more than one file of a rotated slice: serial, the files and how many records each
+ * holds. `keyed` marks those whose records carry the key (what the rotation case needs).
+ */
+export function splitEvents(bufs: Buffer[], files: string[], key: string): (NonNullable<Truth['splitEvents']>[number] & { keyed: boolean })[] {
+  const where = new Map<string, { serial: number; counts: number[]; keyed: boolean }>();
+  bufs.forEach((buf, i) => {
+    for (const line of buf.toString('latin1').split('\n')) {
+      const m = /msg=audit\((\d+\.\d+):(\d+)\)/.exec(line);
+      if (!m) continue;
+      const id = `${m[1]}:${m[2]}`;
+      const w = where.get(id) ?? { serial: Number(m[2]), counts: bufs.map(() => 0), keyed: false };
+      w.counts[i]++;
+      if (line.includes(`key="${key}"`)) w.keyed = true;
+      where.set(id, w);
+    }
+  });
+  return [...where.values()]
+    .filter((w) => w.counts.filter((n) => n > 0).length > 1)
+    .map((w) => ({
+      serial: w.serial,
+      files: files.filter((_f, i) => w.counts[i] > 0),
+      records: w.counts.filter((n) => n > 0),
+      keyed: w.keyed,
+      note: 'auditd rotated the log between two records of this event',
+    }));
 }
 
 /** Records several cases one after the other (auditd state is global, so never in parallel). */
