@@ -12,7 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsc, promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp, utimesSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatDev, takeSnapshot } from '../../src/core/snapshot';
@@ -786,6 +786,178 @@ function deepTree(levels: number, files: number, tag: string): TreeSpec {
   return level(1);
 }
 
+/** A deletion a python script made, with what lstat said just before. */
+interface PyDeleted {
+  path: string;
+  inode: number;
+  dev: number;
+  mode: number;
+}
+
+/** A truth item for a deletion a python script made and reported (it verified the unlink itself). */
+function pyItem(
+  d: PyDeleted,
+  spec: { syscall: string; comm: string; exe: string; pid: number; pathKnowable?: boolean; note?: string },
+): TruthItem {
+  const fmt = d.mode & 0o170000;
+  const type: ObjectType = fmt === 0o040000 ? 'dir' : fmt === 0o100000 ? 'file' : fmt === 0o120000 ? 'symlink' : 'other';
+  return {
+    path: d.path,
+    inode: d.inode,
+    dev: formatDev(d.dev),
+    type,
+    action: 'deleted',
+    role: 'deleted',
+    success: true,
+    errno: null,
+    seenAs: null,
+    syscall: spec.syscall,
+    comm: spec.comm,
+    exe: spec.exe,
+    pid: spec.pid,
+    ...(spec.pathKnowable === false ? { pathKnowable: false } : {}),
+    ...(spec.note ? { note: spec.note } : {}),
+  };
+}
+
+// --- rotation-mid-event -----------------------------------------------------------------------------------------
+
+const MiB = 1024 * 1024;
+/** auditd rotates once its log reaches max_log_file MiB; the case sets 1. */
+const ROTATE_AT = MiB;
+const ROTATION_FILES = 400;
+
+/** One round of PY_ROTATE: the deletions made (in order) and the inode of audit.log when the round began. */
+interface RotationRound {
+  pid: number;
+  logIno: number;
+  fills: number;
+  deleted: PyDeleted[];
+}
+
+// Brings audit.log near the limit with keyed opens for writing (modify events, not items), then deletes files one
+// at a time (lstat first) until auditd has rotated, and a few more so the split event is not the last one.
+const PY_ROTATE = String.raw`
+import json, os, sys, time
+vol, log, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ino = os.stat(log).st_ino
+filler = os.path.join(vol, 'filler')
+fills = 0
+# Fast while far from the limit, then one event at a time: auditd writes a little behind the kernel.
+for margin, batch, pause in ((256 * 1024, 20, 0), (16 * 1024, 1, 0.002)):
+    while True:
+        st = os.stat(log)
+        if st.st_ino != ino or st.st_size >= limit - margin:
+            break
+        for _ in range(batch):
+            os.close(os.open(filler, os.O_WRONLY))
+            fills += 1
+        time.sleep(pause)
+time.sleep(0.1)
+deleted, after = [], 0
+names = sorted(os.listdir(os.path.join(vol, 'del')))
+while names and after < 3:
+    p = os.path.join(vol, 'del', names.pop(0))
+    st = os.lstat(p)
+    os.unlink(p)
+    deleted.append({'path': p, 'inode': st.st_ino, 'dev': st.st_dev, 'mode': st.st_mode})
+    time.sleep(0.004)
+    if os.stat(log).st_ino != ino:
+        after += 1
+print(json.dumps({'pid': os.getpid(), 'logIno': ino, 'fills': fills, 'deleted': deleted}))
+`;
+
+/**
+ * After a rotation: the keyed deletion (unlink, syscall 87) whose records sit both at the end of the rotated file
+ * (inode `oldIno`) and at the start of its successor, if any.
+ */
+async function liveSplit(logFile: string, oldIno: number, key: string): Promise<{ serial: number; inodes: string[] } | null> {
+  const chain = await rotationChain(logFile);
+  const i = chain.findIndex((f) => f.ino === oldIno);
+  if (i < 0 || i + 1 >= chain.length) return null;
+  const oldSize = (await fsp.stat(chain[i].path)).size;
+  const tail = await readFrom(chain[i].path, Math.max(0, oldSize - 64 * 1024));
+  const head = (await readFrom(chain[i + 1].path, 0)).subarray(0, 64 * 1024);
+  for (const s of splitEvents([tail, head], ['old', 'new'], key)) {
+    const lines = [tail, head].flatMap((b) => b.toString('latin1').split('\n')).filter((l) => l.includes(`:${s.serial}):`));
+    if (!s.keyed || !lines.some((l) => l.startsWith('type=SYSCALL') && l.includes(' syscall=87 '))) continue;
+    const inodes = lines.flatMap((l) => [...l.matchAll(/ inode=(\d+) /g)].map((m) => m[1]));
+    return { serial: s.serial, inodes };
+  }
+  return null;
+}
+
+/** The value of `key = value` in an auditd.conf text, or null. */
+function confValue(text: string, key: string): string | null {
+  return new RegExp(`^\\s*${key}\\s*=\\s*(\\S+)`, 'mi').exec(text)?.[1] ?? null;
+}
+
+function setConf(text: string, key: string, value: string): string {
+  const re = new RegExp(`^\\s*${key}\\s*=.*$`, 'mi');
+  return re.test(text) ? text.replace(re, `${key} = ${value}`) : `${text.replace(/\n?$/, '\n')}${key} = ${value}\n`;
+}
+
+/** Waits until auditd has logged the op=reconfigure record of a reload this process asked for at `since` (ms). */
+async function waitReconfigured(logFile: string, since: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  const mine = ` pid=${process.pid} `;
+  for (;;) {
+    for (const f of (await rotationChain(logFile)).slice(-2)) {
+      const size = (await fsp.stat(f.path)).size;
+      const text = (await readFrom(f.path, Math.max(0, size - 256 * 1024))).toString('latin1');
+      for (const line of text.split('\n')) {
+        const m = /^type=DAEMON_CONFIG msg=audit\((\d+)\.(\d+):\d+\): op=reconfigure /.exec(line);
+        if (m && line.includes(mine) && Number(m[1]) * 1000 + Number(m[2]) >= since - 1000) return;
+      }
+    }
+    if (Date.now() > deadline) throw new Error('auditd did not log op=reconfigure after SIGHUP');
+    await sleep(50);
+  }
+}
+
+/**
+ * Runs `fn` with auditd rotating at 1 MiB (max_log_file = 1, num_logs >= 2, max_log_file_action = ROTATE), then
+ * puts auditd.conf back byte for byte (and its times) and reloads, also when `fn` fails or the recorder is
+ * interrupted. auditd is shared: the window is kept to the seconds the case needs.
+ */
+async function withSmallLogs(fn: (logFile: string) => Promise<void>): Promise<void> {
+  const conf = '/etc/audit/auditd.conf';
+  const original = await fsp.readFile(conf);
+  const times = await fsp.stat(conf);
+  const text = original.toString('utf8');
+  const logFile = await auditLogPath();
+  let small = setConf(text, 'max_log_file', '1');
+  if (Number(confValue(text, 'num_logs') ?? '0') < 2) small = setConf(small, 'num_logs', '2');
+  small = setConf(small, 'max_log_file_action', 'ROTATE');
+  const pid = (await auditStatus()).pid;
+  if (!pid || processName(pid) !== 'auditd') throw new Error('auditd is not running');
+  const restoreSync = (): void => {
+    writeFileSync(conf, original);
+    utimesSync(conf, times.atime, times.mtime);
+    process.kill(pid, 'SIGHUP');
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    restoreSync();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await fsp.writeFile(conf, small);
+    const t = Date.now();
+    process.kill(pid, 'SIGHUP');
+    await waitReconfigured(logFile, t);
+    await fn(logFile);
+  } finally {
+    const t = Date.now();
+    restoreSync();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await waitReconfigured(logFile, t);
+    if (!(await fsp.readFile(conf)).equals(original)) throw new Error(`${conf} was not restored`);
+  }
+}
+
 const ODD_NAMES = [
   'with space.txt',
   "it's quoted.txt",
@@ -1202,6 +1374,44 @@ export const CASES: CaseDef[] = [
       const c = path.join(vol, 'c.txt');
       const d = path.join(vol, 'd.txt');
       await ctx.perform(await ctx.rename(c, d, spec), () => ctx.uring(['rename', c, d]));
+    },
+  },
+  {
+    name: 'rotation-mid-event',
+    description: 'auditd rotates (max_log_file = 1 MB for the case) between two records of a keyed deletion: audit.log.1 holds its first records, audit.log the rest',
+    keepRotation: true,
+    async setup(ctx) {
+      const files: TreeSpec = {};
+      for (let i = 0; i < ROTATION_FILES; i++) files[`f${String(i).padStart(3, '0')}.txt`] = FILE;
+      await ctx.build({ filler: FILE, del: files });
+    },
+    async run(ctx) {
+      const py = await python();
+      ctx.notes.push(
+        'auditd.conf had max_log_file = 1 (MB) during this case only (restored after). auditd adds each record it ' +
+          'writes to the file size and rotates once the size reaches the limit, so the rotation can fall between two ' +
+          'records of one event. Opening `filler` for writing (a keyed modify event, not an item) brings the log near ' +
+          'the limit; then files are deleted one by one until auditd rotates. The DAEMON_CONFIG op=reconfigure records ' +
+          'of the two reloads are in the slice.',
+      );
+      await withSmallLogs(async (logFile) => {
+        for (let round = 1; ; round++) {
+          const r = await ctx.pythonScript<RotationRound>(PY_ROTATE, [ctx.vol, logFile, String(ROTATE_AT)]);
+          const items: TruthItem[] = [];
+          for (const d of r.deleted) {
+            if (await lstatOrNull(d.path)) throw new Error(`${ctx.name}: ${d.path} is still there after unlink`);
+            items.push(pyItem(d, { syscall: 'unlink', comm: py.comm, exe: py.realExe, pid: r.pid }));
+          }
+          ctx.record(items);
+          const split = await liveSplit(logFile, r.logIno, ctx.key);
+          if (split) {
+            const it = items.find((x) => split.inodes.includes(String(x.inode)));
+            if (it) it.note = `auditd rotated the log between two records of this deletion (serial ${split.serial})`;
+            return;
+          }
+          if (round >= 4) throw new Error(`${ctx.name}: ${round} rotations, none split a keyed deletion`);
+        }
+      });
     },
   },
 ];

@@ -20,6 +20,7 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
  * passes, so an entry must be removed (and its golden file regenerated) when its fix lands.
  */
 const KNOWN_CORE_BUGS: Record<string, string> = {
+  'rotation-mid-event': 'issue 7, event split across a rotation: the records in audit.log are dropped as late, the deletion disappears',
 };
 
 /** The reviewed projection: what a user sees of each event, without volatile detail. */
