@@ -1414,6 +1414,53 @@ export const CASES: CaseDef[] = [
       });
     },
   },
+  {
+    name: 'dotdot-symlink',
+    description: "rm VOL/lnk/../victim.txt with lnk -> OTHER/sub: the kernel's name has '..', the real path is OTHER/victim.txt (VOL/victim.txt is a decoy that survives); then dirfd deletions in OTHER and VOL",
+    async setup(ctx) {
+      const other = await ctx.watchAlso('other', { sub: {}, 'victim.txt': FILE, 'a.txt': FILE, 'b.txt': FILE });
+      await ctx.build({ lnk: { symlink: path.join(other, 'sub') }, 'victim.txt': 'decoy\n', plain: {}, 'c.txt': FILE, 'x.txt': FILE });
+    },
+    async run(ctx) {
+      const py = await python();
+      const { vol } = ctx;
+      const other = ctx.alsoWatched[0];
+      ctx.notes.push(
+        `OTHER (${other}) is watched with the same key and is in the snapshot. The kernel writes the names as the ` +
+          "process gave them (PARENT name=\".../vol/lnk/../\" with OTHER's inode); resolving '..' as text gives the " +
+          'decoy VOL/victim.txt, which is never deleted until the last operation.',
+      );
+      // A real absolute name in OTHER first, so a parser has learned OTHER's path before the '..' name can poison it.
+      const a = path.join(other, 'a.txt');
+      await ctx.perform([await ctx.victim(a, { syscall: 'unlinkat', comm: 'rm' })], () => ctx.exec('rm', [a]));
+      const viaLink = `${vol}/lnk/../victim.txt`;
+      const victim = path.join(other, 'victim.txt');
+      const decoy = path.join(vol, 'victim.txt');
+      await ctx.perform(
+        [await ctx.victim(victim, { syscall: 'unlinkat', comm: 'rm', seenAs: viaLink, note: "the name goes through the symlink lnk, then '..'" })],
+        () => ctx.exec('rm', [viaLink]),
+      );
+      if (!(await lstatOrNull(decoy))) throw new Error(`${ctx.name}: the decoy ${decoy} was deleted`);
+      // Through dirfds: the PARENT record names the cwd, only its inode says where the file was.
+      for (const [dir, name] of [
+        [other, 'b.txt'],
+        [vol, 'c.txt'],
+      ]) {
+        await ctx.perform([await ctx.victim(path.join(dir, name), { syscall: 'unlinkat', comm: py.comm })], () =>
+          ctx.python([['unlink_at', dir, name]], { cwd: ctx.root }),
+        );
+      }
+      // '..' without a symlink: here the text and the file system agree, so the name is no alias (seenAs stays null).
+      const plain = `${vol}/plain/../x.txt`;
+      await ctx.perform(
+        [await ctx.victim(path.join(vol, 'x.txt'), { syscall: 'unlinkat', comm: 'rm', note: `removed as ${plain}: '..' without a symlink` })],
+        () => ctx.exec('rm', [plain]),
+      );
+      await ctx.perform([await ctx.victim(decoy, { syscall: 'unlinkat', comm: py.comm })], () =>
+        ctx.python([['unlink_at', vol, 'victim.txt']], { cwd: ctx.root }),
+      );
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
