@@ -1461,6 +1461,29 @@ export const CASES: CaseDef[] = [
       );
     },
   },
+  {
+    name: 'rename-back-and-forth',
+    description: 'mv proj proj-old, a deletion and a creation in proj-old/docs, mv proj-old proj, then deletions in proj/docs through dirfds',
+    async setup(ctx) {
+      await ctx.build({ proj: { docs: { 'old.md': FILE, 'scratch.md': FILE, 'keep.md': FILE }, 'README.md': FILE } });
+    },
+    async run(ctx) {
+      const py = await python();
+      const proj = path.join(ctx.vol, 'proj');
+      const old = path.join(ctx.vol, 'proj-old');
+      await ctx.perform(await ctx.rename(proj, old, { syscall: 'renameat2', comm: 'mv' }), () => ctx.exec('mv', [proj, old]));
+      // Absolute names under the new name: a parser learns proj-old/docs here.
+      const scratch = path.join(old, 'docs', 'scratch.md');
+      await ctx.perform([await ctx.victim(scratch, { syscall: 'unlinkat', comm: 'rm' })], () => ctx.exec('rm', [scratch]));
+      await ctx.exec('touch', [path.join(old, 'docs', 'new.md')]);
+      await ctx.perform(await ctx.rename(old, proj, { syscall: 'renameat2', comm: 'mv' }), () => ctx.exec('mv', [old, proj]));
+      const docs = path.join(proj, 'docs');
+      await ctx.perform([await ctx.victim(path.join(docs, 'old.md'), { syscall: 'unlinkat', comm: py.comm })], () =>
+        ctx.python([['unlink_at', docs, 'old.md']], { cwd: ctx.root }),
+      );
+      await ctx.perform(await ctx.tree(docs, { comm: 'rm', syscallOf: rmSyscall }), () => ctx.exec('rm', ['-rf', docs], { cwd: '/' }));
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
