@@ -958,6 +958,64 @@ async function withSmallLogs(fn: (logFile: string) => Promise<void>): Promise<vo
   }
 }
 
+// --- cwd-too-long -----------------------------------------------------------------------------------------------
+
+/** How long the deep cwd gets: beyond PATH_MAX + 11, where the kernel's d_path gives up. */
+const DEEP_CWD_LEN = 4300;
+
+interface DeepRun {
+  dirs: string[];
+  deleted: (PyDeleted & { name: string; syscall: string; comm: string; exe: string; pid: number })[];
+}
+
+// mkdir + chdir one level at a time until the cwd is longer than the limit, then deletes by relative names: python's
+// unlink, an rm child, python's rmdir, and unlinkat through a dirfd on ".". Each object is lstat'd just before.
+const PY_DEEP_CWD = String.raw`
+import json, os, shutil, subprocess, sys
+vol, limit = sys.argv[1], int(sys.argv[2])
+os.chdir(vol)
+dirs, length = [], len(vol.encode())
+while length <= limit:
+    name = 'deep%02d-' % len(dirs) + 'd' * 190
+    os.mkdir(name)
+    os.chdir(name)
+    dirs.append(name)
+    length += 1 + len(name)
+for f in ('f1.txt', 'f2.txt', 'f3.txt'):
+    open(f, 'w').close()
+os.mkdir('emptydir')
+me = {'comm': open('/proc/self/comm').read().strip(), 'exe': os.path.realpath('/proc/self/exe'), 'pid': os.getpid()}
+deleted = []
+def took(name, syscall, who):
+    st = os.lstat(name)
+    deleted.append(dict(who, name=name, syscall=syscall, path=name, inode=st.st_ino, dev=st.st_dev, mode=st.st_mode))
+def gone(name):
+    try:
+        os.lstat(name)
+    except FileNotFoundError:
+        return
+    raise SystemExit(name + ' still there')
+took('f1.txt', 'unlink', me)
+os.unlink('f1.txt')
+gone('f1.txt')
+rm = os.path.realpath(shutil.which('rm'))
+st = os.lstat('f2.txt')
+p = subprocess.Popen(['rm', 'f2.txt'])
+if p.wait() != 0:
+    raise SystemExit('rm failed')
+deleted.append({'comm': 'rm', 'exe': rm, 'pid': p.pid, 'name': 'f2.txt', 'syscall': 'unlinkat', 'path': 'f2.txt', 'inode': st.st_ino, 'dev': st.st_dev, 'mode': st.st_mode})
+gone('f2.txt')
+took('emptydir', 'rmdir', me)
+os.rmdir('emptydir')
+gone('emptydir')
+took('f3.txt', 'unlinkat', me)
+fd = os.open('.', os.O_RDONLY | os.O_DIRECTORY)
+os.unlink('f3.txt', dir_fd=fd)
+os.close(fd)
+gone('f3.txt')
+print(json.dumps({'dirs': dirs, 'deleted': deleted}))
+`;
+
 const ODD_NAMES = [
   'with space.txt',
   "it's quoted.txt",
@@ -1482,6 +1540,43 @@ export const CASES: CaseDef[] = [
         ctx.python([['unlink_at', docs, 'old.md']], { cwd: ctx.root }),
       );
       await ctx.perform(await ctx.tree(docs, { comm: 'rm', syscallOf: rmSyscall }), () => ctx.exec('rm', ['-rf', docs], { cwd: '/' }));
+    },
+  },
+  {
+    name: 'cwd-too-long',
+    description: 'deletions by relative name (python, rm, rmdir, a dirfd on ".") in a cwd longer than PATH_MAX: the kernel writes cwd="<too_long>"',
+    async setup(ctx) {
+      await ctx.build({ 'keep.txt': FILE });
+    },
+    async run(ctx) {
+      const py = await python();
+      ctx.notes.push(
+        'The deep folders are made during the case (the snapshot cannot hold paths longer than PATH_MAX), one mkdir ' +
+          'and chdir at a time; their mkdir events (keyed, not items) name each parent absolutely until the cwd gets ' +
+          'too long. In the deletions the kernel writes cwd="<too_long>" and PARENT name="<too_long>" (d_path fails ' +
+          'with ENAMETOOLONG).',
+      );
+      const r = await ctx.pythonScript<DeepRun>(PY_DEEP_CWD, [ctx.vol, String(DEEP_CWD_LEN)]);
+      const top = path.join(ctx.vol, r.dirs[0]);
+      // Node's fs cannot take paths longer than PATH_MAX; python removes the tree through dirfds, after the rules are gone.
+      ctx.defer(() => run(py.exe, ['-c', 'import shutil, sys; shutil.rmtree(sys.argv[1])', top]));
+      const deep = path.join(ctx.vol, ...r.dirs);
+      if (Buffer.byteLength(deep) <= 4096 + 11) throw new Error(`${ctx.name}: the cwd is only ${Buffer.byteLength(deep)} bytes`);
+      ctx.record(
+        r.deleted.map((d) =>
+          pyItem(
+            { ...d, path: path.join(deep, d.name) },
+            {
+              syscall: d.syscall,
+              comm: d.comm,
+              exe: d.exe,
+              pid: d.pid,
+              pathKnowable: false,
+              note: 'cwd longer than PATH_MAX: no record names the folder (only the mkdir events of its ancestors do)',
+            },
+          ),
+        ),
+      );
     },
   },
 ];
