@@ -1579,6 +1579,48 @@ export const CASES: CaseDef[] = [
       );
     },
   },
+  {
+    name: 'hard-links',
+    description: 'a file with two links deleted one link at a time (by name, then through a dirfd), and files linked from outside the watched folder',
+    async setup(ctx) {
+      const { vol } = ctx;
+      await ctx.build({ 'a.txt': FILE, sub: {}, 'c.txt': FILE, 'e.txt': FILE, d: {} });
+      await fsp.link(path.join(vol, 'a.txt'), path.join(vol, 'sub', 'b.txt'));
+      const out = path.join(ctx.root, 'outside');
+      await ctx.build({ 'f-out.txt': FILE }, out);
+      await fsp.link(path.join(vol, 'c.txt'), path.join(out, 'c-out.txt'));
+      await fsp.link(path.join(vol, 'e.txt'), path.join(out, 'e-out.txt'));
+    },
+    async run(ctx) {
+      const py = await python();
+      const { vol } = ctx;
+      const out = path.join(ctx.root, 'outside');
+      ctx.notes.push(
+        'a.txt and sub/b.txt are one inode (the snapshot lists it twice). c.txt and e.txt have a second link in ' +
+          `${out} (not watched): removing e-out.txt there is not logged. d/f.txt is made during the case with ` +
+          'ln from outside (a keyed create event, not an item).',
+      );
+      const a = path.join(vol, 'a.txt');
+      await ctx.perform([await ctx.victim(a, { syscall: 'unlinkat', comm: 'rm', note: 'the inode lives on as sub/b.txt' })], () => ctx.exec('rm', [a]));
+      const sub = path.join(vol, 'sub');
+      await ctx.perform([await ctx.victim(path.join(sub, 'b.txt'), { syscall: 'unlinkat', comm: py.comm, note: 'the last link of the inode a.txt had' })], () =>
+        ctx.python([['unlink_at', sub, 'b.txt']], { cwd: ctx.root }),
+      );
+      const c = path.join(vol, 'c.txt');
+      await ctx.perform([await ctx.victim(c, { syscall: 'unlink', comm: 'unlink', note: 'the file lives on outside as c-out.txt' })], () =>
+        ctx.exec('unlink', [c]),
+      );
+      await ctx.exec('rm', [path.join(out, 'e-out.txt')]);
+      await ctx.perform([await ctx.victim(path.join(vol, 'e.txt'), { syscall: 'unlinkat', comm: py.comm })], () =>
+        ctx.python([['unlink_at', vol, 'e.txt']], { cwd: ctx.root }),
+      );
+      const d = path.join(vol, 'd');
+      await ctx.exec('ln', [path.join(out, 'f-out.txt'), path.join(d, 'f.txt')]);
+      await ctx.perform([await ctx.victim(path.join(d, 'f.txt'), { syscall: 'unlinkat', comm: py.comm, note: 'linked in from outside during the case' })], () =>
+        ctx.python([['unlink_at', d, 'f.txt']], { cwd: ctx.root }),
+      );
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
