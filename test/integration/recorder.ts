@@ -1621,6 +1621,33 @@ export const CASES: CaseDef[] = [
       );
     },
   },
+  {
+    name: 'git-clean',
+    description: 'git clean -fdx in a repository inside the watched folder (untracked and ignored files and folders; unlink/rmdir relative to the repo)',
+    async setup(ctx) {
+      const repo = path.join(ctx.vol, 'repo');
+      await ctx.build({ 'tracked.txt': FILE, src: { 'main.c': FILE }, '.gitignore': 'build/\n*.o\n' }, repo);
+      await run('git', ['init', '-q', '.'], { cwd: repo });
+      await run('git', ['add', '.'], { cwd: repo });
+      await run('git', ['-c', 'user.name=Audit Lens', '-c', 'user.email=recorder@audit-lens.invalid', 'commit', '-qm', 'init'], { cwd: repo });
+      await ctx.build({ build: { 'out.o': FILE, sub: { 'p.o': FILE } }, 'untracked.txt': FILE, notes: { 'todo.md': FILE }, src: { 'gen.o': FILE } }, repo);
+    },
+    async run(ctx) {
+      const repo = path.join(ctx.vol, 'repo');
+      const r = (p: string) => path.join(repo, p);
+      ctx.notes.push('git chdirs to the repository and removes by relative name; a folder is removed as rmdir("build/") with a trailing slash.');
+      await expectItems(ctx, ctx.performTraced('git', ['clean', '-fdx'], { cwd: repo }), [
+        { path: r('build/out.o'), role: 'deleted', syscall: 'unlink', comm: 'git' },
+        { path: r('build/sub/p.o'), role: 'deleted', syscall: 'unlink', comm: 'git' },
+        { path: r('build/sub'), role: 'deleted', syscall: 'rmdir', comm: 'git' },
+        { path: r('build'), role: 'deleted', syscall: 'rmdir', comm: 'git' },
+        { path: r('untracked.txt'), role: 'deleted', syscall: 'unlink', comm: 'git' },
+        { path: r('notes/todo.md'), role: 'deleted', syscall: 'unlink', comm: 'git' },
+        { path: r('notes'), role: 'deleted', syscall: 'rmdir', comm: 'git' },
+        { path: r('src/gen.o'), role: 'deleted', syscall: 'unlink', comm: 'git' },
+      ]);
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
