@@ -1648,6 +1648,41 @@ export const CASES: CaseDef[] = [
       ]);
     },
   },
+  {
+    name: 'rsync-delete',
+    description: 'rsync -a --delete SRC/ VOL/dst/ (SRC outside): deletions by two rsync processes, and temp files renamed over and into place',
+    async setup(ctx) {
+      const src = path.join(ctx.root, 'src');
+      const dst = path.join(ctx.vol, 'dst');
+      await ctx.build({ 'same.txt': 'same\n', 'chg.txt': 'changed content\n', 'new.txt': 'new\n', keep: { 'k.txt': FILE } }, src);
+      await ctx.build({ 'same.txt': 'same\n', 'chg.txt': 'old\n', 'extra.txt': FILE, gone: { deep: { 'f.txt': FILE } }, keep: { 'k.txt': FILE, 'old.k': FILE } }, dst);
+      // Same size and time: rsync leaves these alone.
+      const t = new Date('2024-01-01T00:00:00Z');
+      for (const p of ['same.txt', 'keep/k.txt']) for (const base of [src, dst]) await fsp.utimes(path.join(base, p), t, t);
+    },
+    async run(ctx) {
+      const dst = path.join(ctx.vol, 'dst');
+      const d = (p: string) => path.join(dst, p);
+      ctx.notes.push(
+        'rsync forks: the generator deletes (unlinkat through dirfds, rmdir/unlink relative to its cwd), the receiver ' +
+          'writes .NAME.XXXXXX temp files and renames them into place (renameat through dirfds). The temp names and ' +
+          'pids come from an strace of the run; a temp file may reuse the inode of a folder deleted a moment before.',
+      );
+      const items = await expectItems(ctx, ctx.performTraced('rsync', ['-a', '--delete', `${path.join(ctx.root, 'src')}/`, `${dst}/`], { cwd: ctx.root }), [
+        { path: d('extra.txt'), role: 'deleted', syscall: 'unlink', comm: 'rsync' },
+        { path: d('gone/deep/f.txt'), role: 'deleted', syscall: 'unlinkat', comm: 'rsync' },
+        { path: d('gone/deep'), role: 'deleted', syscall: 'unlinkat', comm: 'rsync' },
+        { path: d('gone'), role: 'deleted', syscall: 'rmdir', comm: 'rsync' },
+        { path: d('keep/old.k'), role: 'deleted', syscall: 'unlinkat', comm: 'rsync' },
+        { path: /\/dst\/\.chg\.txt\.\w{6}$/, role: 'source', syscall: 'renameat', comm: 'rsync' },
+        { path: d('chg.txt'), role: 'destination', syscall: 'renameat', comm: 'rsync' },
+        { path: d('chg.txt'), role: 'replaced', syscall: 'renameat', comm: 'rsync' },
+        { path: /\/dst\/\.new\.txt\.\w{6}$/, role: 'source', syscall: 'renameat', comm: 'rsync' },
+        { path: d('new.txt'), role: 'destination', syscall: 'renameat', comm: 'rsync' },
+      ]);
+      if (new Set(items.map((i) => i.pid)).size < 2) throw new Error(`${ctx.name}: expected deletions and renames by two rsync processes`);
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
