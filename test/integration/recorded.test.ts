@@ -62,6 +62,7 @@ describe('live recordings against real auditd', { concurrency: 1, skip: SKIP }, 
     ['watched-folder-deleted', 'reports the watched folder deleted with its contents, and a file in the recreated folder despite inode reuse'],
     ['uring-unlink', 'reports io_uring unlinkat (URINGOP, PATH name=(null)) from inodes'],
     ['odd-names', 'reports names with quotes, newlines, tabs, backslashes, CJK and emoji exactly'],
+    ['shred-u', 'reports every rename of shred -u (names and pid from an strace of the run) and its final unlink'],
   ];
   for (const [name, behaviour] of live) {
     test(`${name}: ${behaviour}`, async () => {

@@ -1683,6 +1683,30 @@ export const CASES: CaseDef[] = [
       if (new Set(items.map((i) => i.pid)).size < 2) throw new Error(`${ctx.name}: expected deletions and renames by two rsync processes`);
     },
   },
+  {
+    name: 'shred-u',
+    description: 'shred -u (absolute and relative name): the file is renamed to ever shorter names of zeros, then unlinked',
+    async setup(ctx) {
+      await ctx.build({ a: { 'secret.txt': 'top secret\n' }, b: { 'notes.md': 'private\n' } });
+    },
+    async run(ctx) {
+      const chain = (dir: string, name: string): ExpectedItem[] => {
+        const names = [name];
+        for (let n = Buffer.byteLength(name); n >= 1; n--) names.push('0'.repeat(n));
+        const out: ExpectedItem[] = [];
+        for (let i = 0; i + 1 < names.length; i++) {
+          out.push({ path: path.join(dir, names[i]), role: 'source', syscall: 'renameat2', comm: 'shred' });
+          out.push({ path: path.join(dir, names[i + 1]), role: 'destination', syscall: 'renameat2', comm: 'shred' });
+        }
+        out.push({ path: path.join(dir, '0'), role: 'deleted', syscall: 'unlink', comm: 'shred' });
+        return out;
+      };
+      const a = path.join(ctx.vol, 'a');
+      await expectItems(ctx, ctx.performTraced('shred', ['-u', path.join(a, 'secret.txt')]), chain(a, 'secret.txt'));
+      const b = path.join(ctx.vol, 'b');
+      await expectItems(ctx, ctx.performTraced('shred', ['-u', 'notes.md'], { cwd: b }), chain(b, 'notes.md'));
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
