@@ -1016,6 +1016,61 @@ gone('f3.txt')
 print(json.dumps({'dirs': dirs, 'deleted': deleted}))
 `;
 
+// --- inode-reuse ------------------------------------------------------------------------------------------------
+
+interface ReuseRun {
+  chained: boolean;
+  attempts: number;
+  deleted: (PyDeleted & { syscall: string; comm: string; exe: string; pid: number; note?: string })[];
+}
+
+// Chains of three files sharing one inode number within a second: a/orig (absolute unlink), b/newN (created and
+// unlinked through a dirfd by python), c/nextN (created through a dirfd, deleted by find -delete, another process).
+const PY_INODE_REUSE = String.raw`
+import json, os, shutil, subprocess, sys, time
+vol = sys.argv[1]
+a, b, c = (os.path.join(vol, x) for x in 'abc')
+me = {'comm': open('/proc/self/comm').read().strip(), 'exe': os.path.realpath('/proc/self/exe'), 'pid': os.getpid()}
+find = os.path.realpath(shutil.which('find'))
+deleted = []
+def rec(path, st, syscall, who, note=None):
+    d = dict(who, path=path, syscall=syscall, inode=st.st_ino, dev=st.st_dev, mode=st.st_mode)
+    if note:
+        d['note'] = note
+    deleted.append(d)
+def create_at(dirpath, name):
+    fd = os.open(dirpath, os.O_RDONLY | os.O_DIRECTORY)
+    os.close(os.open(name, os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd))
+    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    return fd, st
+chained = False
+for attempt in range(50):
+    t0 = time.monotonic()
+    first = os.path.join(a, 'orig.txt' if attempt == 0 else 'orig%d.txt' % attempt)
+    if attempt:
+        open(first, 'w').close()
+    st0 = os.lstat(first)
+    os.unlink(first)
+    rec(first, st0, 'unlink', me, 'in the snapshot' if attempt == 0 else None)
+    fd, st1 = create_at(b, 'new%d.txt' % attempt)
+    os.unlink('new%d.txt' % attempt, dir_fd=fd)
+    os.close(fd)
+    rec(os.path.join(b, 'new%d.txt' % attempt), st1, 'unlinkat', me)
+    fd, st2 = create_at(c, 'next%d.txt' % attempt)
+    os.close(fd)
+    p = subprocess.Popen([find, c, '-name', 'next%d.txt' % attempt, '-delete'])
+    if p.wait() != 0:
+        raise SystemExit('find failed')
+    rec(os.path.join(c, 'next%d.txt' % attempt), st2, 'unlinkat', {'comm': 'find', 'exe': find, 'pid': p.pid})
+    if st0.st_ino == st1.st_ino == st2.st_ino and time.monotonic() - t0 < 1.0:
+        chained = True
+        n = len(deleted)
+        for d in deleted[n - 3:]:
+            d['note'] = (d.get('note', '') + '; ' if d.get('note') else '') + 'inode %d reused within one second' % st0.st_ino
+        break
+print(json.dumps({'chained': chained, 'attempts': attempt + 1, 'deleted': deleted}))
+`;
+
 const ODD_NAMES = [
   'with space.txt',
   "it's quoted.txt",
@@ -1705,6 +1760,29 @@ export const CASES: CaseDef[] = [
       await expectItems(ctx, ctx.performTraced('shred', ['-u', path.join(a, 'secret.txt')]), chain(a, 'secret.txt'));
       const b = path.join(ctx.vol, 'b');
       await expectItems(ctx, ctx.performTraced('shred', ['-u', 'notes.md'], { cwd: b }), chain(b, 'notes.md'));
+    },
+  },
+  {
+    name: 'inode-reuse',
+    description: 'within one second: delete a file, create one elsewhere that gets the same inode, delete it through a dirfd, and again in a third folder by another process',
+    async setup(ctx) {
+      await ctx.build({ a: { 'orig.txt': FILE }, b: {}, c: {} });
+    },
+    async run(ctx) {
+      ctx.notes.push(
+        'ext4 hands a freed inode number to the next file created. a/orig.txt (in the snapshot) is deleted by ' +
+          'absolute name; b/newN.txt and c/nextN.txt are created and deleted through dirfds (no record names them ' +
+          'absolutely), each with the inode number of the file deleted just before. The loop repeats until a full ' +
+          'chain of three reuses happens within one second; every deletion of every attempt is an item.',
+      );
+      const r = await ctx.pythonScript<ReuseRun>(PY_INODE_REUSE, [ctx.vol]);
+      if (!r.chained) throw new Error(`${ctx.name}: no inode reuse chain within one second after ${r.attempts} attempts`);
+      const items: TruthItem[] = [];
+      for (const d of r.deleted) {
+        if (await lstatOrNull(d.path)) throw new Error(`${ctx.name}: ${d.path} is still there`);
+        items.push(pyItem(d, { syscall: d.syscall, comm: d.comm, exe: d.exe, pid: d.pid, note: d.note }));
+      }
+      ctx.record(items);
     },
   },
 ];
