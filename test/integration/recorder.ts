@@ -1785,6 +1785,27 @@ export const CASES: CaseDef[] = [
       ctx.record(items);
     },
   },
+  {
+    name: 'rename-over-same-name',
+    description: 'renames onto an existing file of the same name in another folder (mv -f a/f.txt b/f.txt, os.rename): the kernel logs one DELETE record, with the source name and the replaced inode',
+    async setup(ctx) {
+      await ctx.build({ a: { 'f.txt': 'new\n', 'x.txt': 'x\n' }, b: { 'f.txt': 'old\n', 'y.txt': 'y\n' }, c: { 'g.txt': 'new\n' }, d: { 'g.txt': 'old\n' } });
+    },
+    async run(ctx) {
+      const py = await python();
+      const p = (rel: string) => path.join(ctx.vol, rel);
+      ctx.notes.push(
+        'The kernel matches a rename target to the audit names it already holds by last component only: when source ' +
+          'and target have the same name in different folders, the replaced file is recorded into the source’s DELETE ' +
+          'record (source name, replaced inode) and no second DELETE record is written. The CREATE record holds the ' +
+          'moved inode. a/x.txt onto b/y.txt (different names) shows the usual three records for comparison.',
+      );
+      ctx.noise.push(MV_PROBE);
+      await ctx.perform(await ctx.rename(p('a/f.txt'), p('b/f.txt'), { syscall: 'renameat', comm: 'mv' }), () => ctx.exec('mv', ['-f', p('a/f.txt'), p('b/f.txt')]));
+      await ctx.perform(await ctx.rename(p('c/g.txt'), p('d/g.txt'), { syscall: 'rename', comm: py.comm }), () => ctx.python([['rename', p('c/g.txt'), p('d/g.txt')]]));
+      await ctx.perform(await ctx.rename(p('a/x.txt'), p('b/y.txt'), { syscall: 'rename', comm: py.comm }), () => ctx.python([['rename', p('a/x.txt'), p('b/y.txt')]]));
+    },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ const KNOWN_CORE_BUGS: Record<string, string> = {
   'dotdot-symlink': "issue 7, '..' resolved as text: VOL/lnk/../victim.txt reported as the decoy VOL/victim.txt, and OTHER's inode learned as VOL",
   'rename-back-and-forth': 'issue 7, renames learned from the log must move what is already known: proj-old/docs/old.md reported as rebuilt',
   'cwd-too-long': 'issue 7, cwd="<too_long>" taken for a directory: /<too_long>/f1.txt reported as exact',
+  'rename-over-same-name':
+    'kernel quirk: one DELETE record holds the source name with the replaced inode; the core reports the replaced file as the moved source and loses the replaced object',
 };
 
 /** The reviewed projection: what a user sees of each event, without volatile detail. */
