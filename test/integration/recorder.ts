@@ -1071,6 +1071,251 @@ for attempt in range(50):
 print(json.dumps({'chained': chained, 'attempts': attempt + 1, 'deleted': deleted}))
 `;
 
+// --- dense-mixed ------------------------------------------------------------------------------------------------
+
+const DENSE_WORKERS = 4;
+const DENSE_OPS = 1400;
+
+interface DenseItem {
+  path: string;
+  inode: number | null;
+  dev: number | null;
+  mode: number | null;
+  role: TruthRole;
+  action: 'deleted' | 'renamed';
+  errno: string | null;
+  syscall: string;
+  comm: string;
+  exe: string;
+  pid: number;
+}
+
+interface DenseRun {
+  items: DenseItem[];
+  counts: Record<string, number>;
+  sideDeletions: number;
+}
+
+// Forks workers that each own one subtree of VOL and run a seeded random mix of operations, taking lstat before
+// every one: deletions by absolute name and through dirfds, creations, writes, renames (some onto existing files,
+// some of folders), failed attempts (ENOENT, ENOTEMPTY, and EACCES as user nobody), shutil.rmtree, and rm -rf,
+// find -delete and mv as child processes. One more worker deletes in SIDE, watched under another key.
+const PY_DENSE = String.raw`
+import errno, json, os, random, shutil, subprocess, sys, tempfile
+vol, side, nworkers, nops = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+tools = {t: os.path.realpath(shutil.which(t)) for t in ('rm', 'find', 'mv')}
+out_dir = tempfile.mkdtemp()
+
+def me():
+    return {'comm': open('/proc/self/comm').read().strip(), 'exe': os.path.realpath('/proc/self/exe'), 'pid': os.getpid()}
+
+def stat_or_none(p):
+    try:
+        return os.lstat(p)
+    except FileNotFoundError:
+        return None
+
+def item(p, st, role, action, syscall, who, err=None):
+    return dict(who, path=p, inode=st.st_ino if st else None, dev=st.st_dev if st else None,
+                mode=st.st_mode if st else None, role=role, action=action, errno=err, syscall=syscall)
+
+def tree_items(top, syscall_of, who):
+    out = []
+    def walk(p, is_top):
+        st = os.lstat(p)
+        if os.path.isdir(p) and not os.path.islink(p):
+            for n in sorted(os.listdir(p)):
+                walk(os.path.join(p, n), False)
+        out.append(item(p, st, 'deleted', 'deleted', syscall_of(is_top, st), who))
+    walk(top, True)
+    return out
+
+def worker(w, seed):
+    rnd = random.Random(seed)
+    base = os.path.join(vol, 'w%d' % w)
+    items, counts = [], {}
+    who = me()
+    serial = [0]
+    def fresh(prefix):
+        serial[0] += 1
+        return '%s%d-%d' % (prefix, w, serial[0])
+    def files():
+        out = []
+        for d, ds, fs in os.walk(base):
+            out.extend(os.path.join(d, f) for f in fs)
+        return out
+    def dirs(empty=None):
+        out = []
+        for d, ds, fs in os.walk(base):
+            for x in ds:
+                p = os.path.join(d, x)
+                if empty is None or (not os.listdir(p)) == empty:
+                    out.append(p)
+        return out
+    def bump(k):
+        counts[k] = counts.get(k, 0) + 1
+    for i in range(nops):
+        r = rnd.random()
+        fs = files()
+        if r < 0.28 and fs:
+            p = rnd.choice(fs); st = os.lstat(p); os.unlink(p)
+            items.append(item(p, st, 'deleted', 'deleted', 'unlink', who)); bump('unlink')
+        elif r < 0.42 and fs:
+            p = rnd.choice(fs); st = os.lstat(p)
+            fd = os.open(os.path.dirname(p), os.O_RDONLY | os.O_DIRECTORY)
+            os.unlink(os.path.basename(p), dir_fd=fd); os.close(fd)
+            items.append(item(p, st, 'deleted', 'deleted', 'unlinkat', who)); bump('unlinkat')
+        elif r < 0.60:
+            ds = dirs() + [base]
+            d = rnd.choice(ds)
+            if rnd.random() < 0.5:
+                open(os.path.join(d, fresh('new') + '.txt'), 'w').close()
+            else:
+                fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+                os.close(os.open(fresh('at') + '.dat', os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd)); os.close(fd)
+            bump('create')
+        elif r < 0.65:
+            d = rnd.choice(dirs() + [base]); os.mkdir(os.path.join(d, fresh('dir'))); bump('mkdir')
+        elif r < 0.70 and fs:
+            with open(rnd.choice(fs), 'a') as f:
+                f.write('more\n')
+            bump('write')
+        elif r < 0.79 and len(fs) > 1:
+            a = rnd.choice(fs)
+            if rnd.random() < 0.3:
+                b = rnd.choice([x for x in fs if x != a])
+            else:
+                b = os.path.join(rnd.choice(dirs() + [base]), fresh('moved') + '.txt')
+            sa, sb = os.lstat(a), stat_or_none(b)
+            os.rename(a, b)
+            items.append(item(a, sa, 'source', 'renamed', 'rename', who))
+            items.append(item(b, sa, 'destination', 'renamed', 'rename', who))
+            if sb:
+                items.append(item(b, sb, 'replaced', 'renamed', 'rename', who))
+            bump('rename')
+        elif r < 0.81 and dirs():
+            a = rnd.choice(dirs())
+            b = os.path.join(os.path.dirname(a), fresh('rdir'))
+            sa = os.lstat(a); os.rename(a, b)
+            items.append(item(a, sa, 'source', 'renamed', 'rename', who))
+            items.append(item(b, sa, 'destination', 'renamed', 'rename', who))
+            bump('rename-dir')
+        elif r < 0.84:
+            p = os.path.join(base, fresh('missing') + '.txt')
+            try:
+                os.unlink(p)
+                raise SystemExit('unlink of a missing file succeeded')
+            except FileNotFoundError:
+                items.append(item(p, None, 'deleted', 'deleted', 'unlink', who, 'ENOENT')); bump('enoent')
+        elif r < 0.86 and dirs(empty=False):
+            p = rnd.choice(dirs(empty=False)); st = os.lstat(p)
+            try:
+                os.rmdir(p)
+                raise SystemExit('rmdir of a full folder succeeded')
+            except OSError as e:
+                items.append(item(p, st, 'deleted', 'deleted', 'rmdir', who, errno.errorcode[e.errno])); bump('enotempty')
+        elif r < 0.88 and fs:
+            # A child as user nobody: the folders are root's 0755, so the unlink itself is refused.
+            p = rnd.choice(fs); st = os.lstat(p)
+            rd, wr = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(rd)
+                os.setgid(65534); os.setuid(65534)
+                try:
+                    os.unlink(p); res = 'ok'
+                except OSError as e:
+                    res = errno.errorcode[e.errno]
+                os.write(wr, json.dumps({'res': res, 'who': me()}).encode()); os._exit(0)
+            os.close(wr)
+            data = json.loads(os.read(rd, 4096)); os.close(rd); os.waitpid(pid, 0)
+            if data['res'] != 'EACCES':
+                raise SystemExit('nobody could unlink: ' + data['res'])
+            items.append(item(p, st, 'deleted', 'deleted', 'unlink', data['who'], 'EACCES')); bump('eacces')
+        elif r < 0.91 and dirs():
+            d = rnd.choice(dirs())
+            items.extend(tree_items(d, lambda top, st: 'rmdir' if top else 'unlinkat', who))
+            shutil.rmtree(d); bump('rmtree')
+        elif r < 0.95 and dirs():
+            d = rnd.choice(dirs())
+            tool = rnd.choice(['rm', 'find'])
+            argv = [tools['rm'], '-rf', d] if tool == 'rm' else [tools['find'], d, '-delete']
+            its = tree_items(d, lambda top, st: 'unlinkat', {'comm': tool, 'exe': tools[tool], 'pid': 0})
+            p = subprocess.Popen(argv)
+            if p.wait() != 0:
+                raise SystemExit(tool + ' failed')
+            for x in its:
+                x['pid'] = p.pid
+            items.extend(its); bump(tool)
+        elif fs:
+            a = rnd.choice(fs)
+            b = os.path.join(rnd.choice(dirs() + [base]), fresh('mv') + '.txt')
+            sa = os.lstat(a)
+            p = subprocess.Popen([tools['mv'], a, b])
+            if p.wait() != 0:
+                raise SystemExit('mv failed')
+            mv_who = {'comm': 'mv', 'exe': tools['mv'], 'pid': p.pid}
+            items.append(item(a, sa, 'source', 'renamed', 'renameat2', mv_who))
+            items.append(item(b, sa, 'destination', 'renamed', 'renameat2', mv_who))
+            bump('mv')
+    return items, counts
+
+def side_worker():
+    n = 0
+    for i in range(nops // 2):
+        p = os.path.join(side, 's%d.txt' % i)
+        open(p, 'w').close(); os.unlink(p); n += 1
+    return n
+
+pids = []
+for w in range(nworkers + 1):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            res = worker(w, 1000 + w) if w < nworkers else side_worker()
+            with open(os.path.join(out_dir, '%d.json' % w), 'w') as f:
+                json.dump(res, f)
+            os._exit(0)
+        except BaseException as e:
+            sys.stderr.write('worker %d: %r\n' % (w, e)); os._exit(1)
+    pids.append(pid)
+for pid in pids:
+    if os.waitpid(pid, 0)[1] != 0:
+        raise SystemExit('a worker failed')
+items, counts, side_n = [], {}, 0
+for w in range(nworkers + 1):
+    with open(os.path.join(out_dir, '%d.json' % w)) as f:
+        res = json.load(f)
+    if w < nworkers:
+        items.extend(res[0])
+        for k, v in res[1].items():
+            counts[k] = counts.get(k, 0) + v
+    else:
+        side_n = res
+shutil.rmtree(out_dir)
+print(json.dumps({'items': items, 'counts': counts, 'sideDeletions': side_n}))
+`;
+
+/** A truth item from a dense-workload report (lstat before each operation, inode null for ENOENT). */
+function denseItem(d: DenseItem): TruthItem {
+  const known = d.inode !== null ? pyItem({ path: d.path, inode: d.inode, dev: d.dev!, mode: d.mode! }, d) : null;
+  return {
+    path: d.path,
+    inode: known?.inode ?? null,
+    dev: known?.dev ?? null,
+    type: known?.type ?? null,
+    action: d.action,
+    role: d.role,
+    success: d.errno === null,
+    errno: d.errno,
+    seenAs: null,
+    syscall: d.syscall,
+    comm: d.comm,
+    exe: d.exe,
+    pid: d.pid,
+  };
+}
+
 const ODD_NAMES = [
   'with space.txt',
   "it's quoted.txt",
@@ -1804,6 +2049,44 @@ export const CASES: CaseDef[] = [
       await ctx.perform(await ctx.rename(p('a/f.txt'), p('b/f.txt'), { syscall: 'renameat', comm: 'mv' }), () => ctx.exec('mv', ['-f', p('a/f.txt'), p('b/f.txt')]));
       await ctx.perform(await ctx.rename(p('c/g.txt'), p('d/g.txt'), { syscall: 'rename', comm: py.comm }), () => ctx.python([['rename', p('c/g.txt'), p('d/g.txt')]]));
       await ctx.perform(await ctx.rename(p('a/x.txt'), p('b/y.txt'), { syscall: 'rename', comm: py.comm }), () => ctx.python([['rename', p('a/x.txt'), p('b/y.txt')]]));
+    },
+  },
+  {
+    name: 'dense-mixed',
+    description: 'a dense mixed workload: 4 processes, thousands of deletions, creations, writes and renames, failed attempts (ENOENT, ENOTEMPTY, EACCES), rmtree, rm -rf, find -delete, mv; plus deletions under another key',
+    async setup(ctx) {
+      const level: TreeSpec = {};
+      for (let f = 0; f < 20; f++) level[`f${String(f).padStart(2, '0')}.txt`] = FILE;
+      const worker: TreeSpec = {};
+      for (let d = 0; d < 40; d++) worker[`d${String(d).padStart(2, '0')}`] = level;
+      const spec: TreeSpec = {};
+      for (let w = 0; w < DENSE_WORKERS; w++) spec[`w${w}`] = worker;
+      await ctx.build(spec);
+      // User nobody must reach the files to be refused at the unlink itself.
+      for (const p of [ctx.root, ctx.vol]) await fsp.chmod(p, 0o755);
+    },
+    async run(ctx) {
+      const side = path.join(ctx.root, 'side');
+      await fsp.mkdir(side);
+      const sideRules = new RuleSet(keyFor('dense-side'));
+      ctx.defer(() => sideRules.removeAll());
+      await sideRules.addWatch(side);
+      const r = await ctx.pythonScript<DenseRun>(PY_DENSE, [ctx.vol, side, String(DENSE_WORKERS), String(DENSE_OPS)]);
+      await sideRules.removeAll();
+      ctx.notes.push(
+        `${DENSE_WORKERS} forked python workers, each with its own subtree (w0…w${DENSE_WORKERS - 1}) and a seeded random mix ` +
+          `of ${DENSE_OPS} operations: ${JSON.stringify(r.counts)}. Creations, mkdirs and writes are keyed events but not ` +
+          'items. EACCES attempts are made by a forked child running as nobody. rm -rf, find -delete and mv run as ' +
+          `child processes. A fifth worker created and deleted ${r.sideDeletions} files in ${side}, watched under another ` +
+          'key: those events are in the log but are not items.',
+      );
+      const items = r.items.map(denseItem);
+      for (const it of items) {
+        if (it.success && it.role !== 'destination' && (await lstatOrNull(it.path))?.ino === it.inode) {
+          throw new Error(`${ctx.name}: ${it.role} ${it.path} is still there`);
+        }
+      }
+      ctx.record(items);
     },
   },
 ];

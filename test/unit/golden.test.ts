@@ -26,6 +26,7 @@ const KNOWN_CORE_BUGS: Record<string, string> = {
   'cwd-too-long': 'issue 7, cwd="<too_long>" taken for a directory: /<too_long>/f1.txt reported as exact',
   'rename-over-same-name':
     'kernel quirk: one DELETE record holds the source name with the replaced inode; the core reports the replaced file as the moved source and loses the replaced object',
+  'dense-mixed': 'issue 7 folder renames not applied to learned paths, and the rename-over-same-name quirk, under a real mixed load',
 };
 
 /** The reviewed projection: what a user sees of each event, without volatile detail. */
