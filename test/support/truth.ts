@@ -211,30 +211,52 @@ export function compareWithTruth(events: AuditEvent[], truth: Truth, opts: Compa
   const used = new Set<string>();
   const x86 = process.arch === 'x64';
 
-  for (const raw of truth.items) {
-    // Truth paths are the file system's text; parser output uses the documented name encoding (backslashes doubled).
-    const item = { ...raw, path: encodeText(raw.path), seenAs: raw.seenAs === null ? null : encodeText(raw.seenAs) };
-    const pathOk = (c: Candidate) =>
-      c.object.path === item.path || (item.seenAs !== null && c.object.path === item.seenAs);
-    const pool = (index.get(item.inode !== null ? `${item.role}|${item.inode}` : `${item.role}|fail|${item.errno}`) ?? []).filter(
-      (c) => !used.has(c.key) && (item.inode === null || c.object.dev === null || item.dev === null || c.object.dev === item.dev),
-    );
-    if (pool.length === 0) {
+  // Truth paths are the file system's text; parser output uses the documented name encoding (backslashes doubled).
+  const items = truth.items.map((raw) => ({ ...raw, path: encodeText(raw.path), seenAs: raw.seenAs === null ? null : encodeText(raw.seenAs) }));
+  const pathOk = (item: TruthItem, c: Candidate) => c.object.path === item.path || (item.seenAs !== null && c.object.path === item.seenAs);
+  // Prefer the attempt with the same outcome, syscall and process (mv probes with a failing renameat2 first; a
+  // reused inode shows up in several events), then the object whose path is right, so that a second, wrong object
+  // does not hide a right one; on a tie the earliest event.
+  const score = (item: TruthItem, c: Candidate) =>
+    (c.event.success === item.success ? 16 : 0) +
+    (syscallMatches(c.event, item) ? 8 : 0) +
+    (item.pid !== null && c.event.process.pid === item.pid ? 4 : 0) +
+    (c.event.process.comm === item.comm ? 2 : 0) +
+    (pathOk(item, c) ? 1 : 0);
+  const sameCall = (item: TruthItem, c: Candidate) =>
+    c.event.success === item.success && syscallMatches(c.event, item) && (item.pid === null || c.event.process.pid === item.pid);
+  // Three passes, from the surest pairing to any: the same call of the same process with the right path, then the
+  // same call of the same process, then anything left. So an item whose event is missing cannot take the event of
+  // another (ext4 reuses inode numbers at once: in a busy log one inode has many events, even of one process).
+  const passes: ((item: TruthItem, c: Candidate) => boolean)[] = [
+    (item, c) => sameCall(item, c) && pathOk(item, c),
+    sameCall,
+    () => true,
+  ];
+  const pairs = new Map<number, Candidate>();
+  for (const allowed of passes) {
+    items.forEach((item, i) => {
+      if (pairs.has(i)) return;
+      const pool = (index.get(item.inode !== null ? `${item.role}|${item.inode}` : `${item.role}|fail|${item.errno}`) ?? []).filter(
+        (c) =>
+          !used.has(c.key) &&
+          (item.inode === null || c.object.dev === null || item.dev === null || c.object.dev === item.dev) &&
+          allowed(item, c),
+      );
+      if (pool.length === 0) return;
+      const best = pool.reduce((a, b) => (score(item, b) > score(item, a) ? b : a));
+      used.add(best.key);
+      pairs.set(i, best);
+    });
+  }
+
+  for (const [i, item] of items.entries()) {
+    const best = pairs.get(i);
+    if (!best) {
       mismatches.push(`${truth.case}: no event object for ${describe(item)}`);
       confidence.missing++;
       continue;
     }
-    // Prefer the attempt with the same outcome, syscall and process (mv probes with a failing renameat2 first; a
-    // reused inode shows up in several events), then the object whose path is right, so that a second, wrong object
-    // does not hide a right one.
-    const score = (c: Candidate) =>
-      (c.event.success === item.success ? 16 : 0) +
-      (syscallMatches(c.event, item) ? 8 : 0) +
-      (item.pid !== null && c.event.process.pid === item.pid ? 4 : 0) +
-      (c.event.process.comm === item.comm ? 2 : 0) +
-      (pathOk(c) ? 1 : 0);
-    const best = pool.reduce((a, b) => (score(b) > score(a) ? b : a));
-    used.add(best.key);
     const { event, object } = best;
     confidence[object.confidence]++;
     const where = `${truth.case}: ${describe(item)} -> ${describeObject(best)}`;
@@ -256,7 +278,7 @@ export function compareWithTruth(events: AuditEvent[], truth: Truth, opts: Compa
       if (object.path !== item.path) mismatches.push(`${where}: path, want ${show(item.path)}`);
       else if (object.confidence === 'uncertain') mismatches.push(`${where}: the right path is marked 'uncertain' although the snapshot names it`);
       if (item.seenAs !== null && object.seenAs !== item.seenAs) want('seenAs', object.seenAs, item.seenAs);
-    } else if (!pathOk(best) && object.confidence !== 'uncertain') {
+    } else if (!pathOk(item, best) && object.confidence !== 'uncertain') {
       mismatches.push(
         `${where}: wrong path claimed '${object.confidence}', want ${show(item.path)}` +
           (item.seenAs ? ` or ${show(item.seenAs)}` : '') +

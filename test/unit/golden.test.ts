@@ -26,7 +26,8 @@ const KNOWN_CORE_BUGS: Record<string, string> = {
   'cwd-too-long': 'issue 7, cwd="<too_long>" taken for a directory: /<too_long>/f1.txt reported as exact',
   'rename-over-same-name':
     'kernel quirk: one DELETE record holds the source name with the replaced inode; the core reports the replaced file as the moved source and loses the replaced object',
-  'dense-mixed': 'issue 7 folder renames not applied to learned paths, and the rename-over-same-name quirk, under a real mixed load',
+  'dense-mixed':
+    'under a real mixed load: folder renames not applied to learned paths (13 items), the rename-over-same-name quirk (2 renames), and a deletion lost because its PATH records arrived 450 lines after its SYSCALL record',
 };
 
 /** The reviewed projection: what a user sees of each event, without volatile detail. */
