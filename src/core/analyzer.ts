@@ -126,14 +126,15 @@ export class Analyzer {
     this.filter = opts.filter ?? {};
     this.settle = opts.settle ?? false;
     this.holdMs = opts.holdMs ?? 120_000;
-    this.maxHold = opts.maxHold ?? 50_000;
+    // Live views keep fewer events waiting: each holds an emitted event that may still get a better path.
+    this.maxHold = opts.maxHold ?? (this.settle ? 50_000 : 10_000);
     this.keyNeedles = this.filter.keys?.length
       ? this.filter.keys.flatMap((k) => [`"${k}"`, Buffer.from(k, 'utf8').toString('hex').toUpperCase()])
       : null;
     this.keyNeedleBytes = this.keyNeedles?.map((n) => Buffer.from(n, 'latin1')) ?? null;
     this.assembler = new EventAssembler((e) => this.onRawEvent(e), (d) => this.diagnose(d), opts);
     this.ctx = {
-      index: new PathIndex(opts.snapshot ?? []),
+      index: new PathIndex(opts.snapshot ?? [], undefined, this.maxHold),
       procs: new Map(),
       onWait: (event) => {
         const h = this.heldById.get(event.id);
@@ -313,11 +314,12 @@ export class Analyzer {
   }
 
   /**
-   * Marks the end of one file: its open events are closed (auditd never splits an event across a rotation) and
-   * the next file's clock starts afresh, so files given out of order do not tear each other's events apart.
+   * Marks the end of one file. Open events stay open: auditd checks the log size after each record and rotates
+   * there, so one event can start in audit.log.1 and end in audit.log; the assembler's window closes them once later
+   * records have gone by. The next file's clock starts afresh, so files given out of order do not close each other's
+   * events early.
    */
   endFile(): void {
-    this.assembler.closeAll();
     this.assembler.resetClock();
   }
 
@@ -348,7 +350,10 @@ export class Analyzer {
   private onRawEvent(raw: RawEvent): void {
     this.events++;
     // A folder not named within the hold time will not be: let its waiters (and their events) go.
-    if ((this.events & 1023) === 0) this.ctx.index.expire(this.lastTime - this.holdMs);
+    if ((this.events & 1023) === 0) {
+      this.ctx.index.expire(this.lastTime - this.holdMs);
+      if (!this.settle) this.pruneLive();
+    }
     const f = this.filter;
     if (this.keyNeedles && !this.mayHaveKey(raw)) return;
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
@@ -382,6 +387,20 @@ export class Analyzer {
     this.held.push(h);
     if (h.pending === 0) this.heldById.delete(id);
     this.release(false);
+  }
+
+  /**
+   * Live mode emits events at once and keeps the ones still waiting for a path, to send updates. Their waiters may
+   * expire or be dropped without a word, so the map is aged out by log time and bounded in size here.
+   */
+  private pruneLive(): void {
+    const cutoff = this.lastTime - this.holdMs;
+    let excess = this.heldById.size - this.maxHold;
+    for (const [id, h] of this.heldById) {
+      if (excess <= 0 && h.event.timeMs >= cutoff) break;
+      this.heldById.delete(id);
+      excess--;
+    }
   }
 
   private wanted(e: AuditEvent): boolean {
@@ -462,7 +481,13 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
     for (const file of g) {
       if (file === '-') continue;
       try {
-        await (await fsp.open(file, 'r')).close();
+        const fh = await fsp.open(file, 'r');
+        try {
+          // open() succeeds on a directory (an audit.log that is a folder inside a log directory): read() would not.
+          if ((await fh.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        } finally {
+          await fh.close();
+        }
       } catch (err) {
         throw new InputError(`${file}: ${describeFsError(err)}`);
       }

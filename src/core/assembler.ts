@@ -99,6 +99,13 @@ export class EventAssembler {
 
   private append(p: Pending, r: AuditRecord): void {
     const recs = p.records;
+    // The kernel writes one identical CONFIG_CHANGE op=remove_rule per rule it drops (b64 and b32 rules of one
+    // watch) under one serial: those are rules, not duplicates.
+    if (r.type === 'CONFIG_CHANGE') {
+      recs.push(r);
+      p.lastSeq = this.seq;
+      return;
+    }
     for (let i = 0; i < recs.length; i++) {
       if (recs[i].type === r.type && sameRecord(recs[i], r)) {
         this.onDiagnostic({ kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source });

@@ -27,7 +27,9 @@ interface PathItem {
 }
 
 /** A process seen in earlier events, for parent chains. */
-interface ProcSeen {
+export interface ProcSeen {
+  /** Log time of the event it was last seen in: pids are reused, so an old sighting says nothing. */
+  time: number;
   ppid: number | null;
   comm: string | null;
   exe: string | null;
@@ -37,7 +39,8 @@ interface ProcSeen {
 /** State shared across events: the inode index and what we know of processes. */
 export interface InterpretContext {
   index: PathIndex;
-  procs: Map<number, ProcSeen>;
+  /** Keyed by `node|pid`: pids of different machines are different processes. */
+  procs: Map<string, ProcSeen>;
   /** Called when an object of the event is left waiting for its folder's path. */
   onWait?(event: AuditEvent): void;
   /** Called when a pending object of an already-emitted event gets its path. */
@@ -45,6 +48,8 @@ export interface InterpretContext {
 }
 
 const MAX_PROCS = 1024;
+/** A parent seen longer ago than this (log time) is not trusted to be the same process: pids are reused. */
+const PROC_TTL_MS = 10 * 60_000;
 
 /** Decodes a byte string for output; invalid UTF-8 becomes `\xNN` and the object also gets `pathHex`. */
 function outPath(b: BPath): { path: string; pathHex?: string } {
@@ -236,6 +241,7 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
   const paths: Fields[] = [];
   const keys = new Set<string>();
   let watchRemoved = false;
+  let rulesRemoved = 0;
   const recordTypes: string[] = [];
   for (const r of raw.records) {
     recordTypes.push(r.type);
@@ -261,7 +267,10 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
         break;
       case 'CONFIG_CHANGE':
         // The kernel's own remove_rule (a watched folder vanished) names the dir/path; auditctl -d/-W does not.
-        if (f.plain('op') === 'remove_rule' && (f.token('dir') !== undefined || f.token('path') !== undefined)) watchRemoved = true;
+        if (f.plain('op') === 'remove_rule' && (f.token('dir') !== undefined || f.token('path') !== undefined)) {
+          watchRemoved = true;
+          rulesRemoved++;
+        }
         break;
     }
     if (r.body.includes('key=')) for (const k of keysOf(f.token('key'))) keys.add(k);
@@ -293,7 +302,9 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
   const errno = success === false && exit !== null && exit < 0 ? errnoName(exit) ?? `E#${-exit}` : null;
 
   const cwdBuf = cwdRec?.bytes('cwd') ?? null;
-  const cwd: BPath | null = cwdBuf ? cwdBuf.toString('latin1', 0, cwdBuf.length) : null;
+  const cwdText: BPath | null = cwdBuf ? cwdBuf.toString('latin1', 0, cwdBuf.length) : null;
+  // Only an absolute cwd can resolve names: the kernel writes placeholders such as "<too_long>" when d_path fails.
+  const cwd: BPath | null = cwdText !== null && cwdText.startsWith('/') ? cwdText : null;
   const argv = argvOf(execve, proctitle);
   const pid = main?.int('pid') ?? null;
   const ppid = main?.int('ppid') ?? null;
@@ -302,7 +313,7 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
     ppid,
     comm: text(main?.bytes('comm') ?? null),
     exe: text(main?.bytes('exe') ?? null),
-    cwd: cwd === null ? null : outPath(cwd).path,
+    cwd: cwdText === null ? null : outPath(cwdText).path,
     argv,
     uid: main?.int('uid') ?? null,
     user: main?.translated('UID') ?? null,
@@ -316,10 +327,11 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
     ses: idOrNull(main?.int('ses') ?? null),
   };
   if (pid !== null) {
-    const parents = parentChain(ppid, ctx.procs);
+    const parents = parentChain(raw.node, ppid, raw.time, ctx.procs);
     if (parents.length > 0) process.parents = parents;
-    ctx.procs.delete(pid);
-    ctx.procs.set(pid, { ppid, comm: process.comm, exe: process.exe, argv });
+    const key = `${raw.node ?? ''}|${pid}`;
+    ctx.procs.delete(key);
+    ctx.procs.set(key, { time: raw.time, ppid, comm: process.comm, exe: process.exe, argv });
     if (ctx.procs.size > MAX_PROCS) ctx.procs.delete(ctx.procs.keys().next().value!);
   }
 
@@ -338,6 +350,7 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
     errno,
     action,
     watchRemoved,
+    ...(rulesRemoved > 0 ? { rulesRemoved } : {}),
     ...(uringOp !== undefined ? { uringOp } : {}),
     process,
     objects: [],
@@ -355,14 +368,33 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
   return event;
 }
 
+/**
+ * The absolute path a name stands for, when the text alone says it: an absolute name without `..`, or a name
+ * relative to the (absolute) cwd whose `..` components all come first. The kernel writes the cwd as a real path,
+ * so its parents are real; a `..` after a named component may climb out of a symlink (`/tmp/lnk/../x` with
+ * `lnk -> /etc/sub` is `/etc/x`, not `/tmp/x`), so such names are not facts about any inode.
+ */
+function safeAbs(name: BPath, atCwd: boolean | null, cwd: BPath | null): BPath | null {
+  if (name.startsWith('/')) return hasDotDot(name) ? null : normalizeB(name);
+  if (atCwd !== true || cwd === null) return null;
+  let named = false;
+  for (const seg of name.split('/')) {
+    if (seg === '..') {
+      if (named) return null;
+    } else if (seg !== '' && seg !== '.') named = true;
+  }
+  return normalizeB(joinB(cwd, name));
+}
+
+function hasDotDot(name: BPath): boolean {
+  return name.includes('..') && name.split('/').includes('..');
+}
+
 /** The folder a PARENT item names, when its name really is that folder (not the CWD stand-in). */
 function dirOfParent(p: PathItem, atCwd: boolean | null, cwd: BPath | null): BPath | null {
   if (p.name === null) return null;
-  if (p.name.endsWith('/')) {
-    if (p.name.startsWith('/')) return normalizeB(p.name);
-    return atCwd === true && cwd ? normalizeB(joinB(cwd, p.name)) : null;
-  }
-  return atCwd === true ? normalizeB(p.name) : null;
+  if (p.name.endsWith('/')) return safeAbs(p.name, atCwd, cwd);
+  return atCwd === true && p.name.startsWith('/') && !hasDotDot(p.name) ? normalizeB(p.name) : null;
 }
 
 /** The first command-line argument not yet used that names an entry directly inside `dir`, or null. */
@@ -410,14 +442,14 @@ function orderGuessedRename(event: AuditEvent): void {
   event.objects = objs;
 }
 
-function parentChain(ppid: number | null, procs: Map<number, ProcSeen>): NonNullable<ProcessInfo['parents']> {
+function parentChain(node: string | null, ppid: number | null, time: number, procs: Map<string, ProcSeen>): NonNullable<ProcessInfo['parents']> {
   const out: NonNullable<ProcessInfo['parents']> = [];
   const seen = new Set<number>();
   let p = ppid;
   while (p !== null && p > 0 && !seen.has(p) && out.length < 16) {
     seen.add(p);
-    const info = procs.get(p);
-    if (!info) break;
+    const info = procs.get(`${node ?? ''}|${p}`);
+    if (!info || info.time > time || time - info.time > PROC_TTL_MS) break;
     out.push({ pid: p, comm: info.comm, exe: info.exe, argv: info.argv });
     p = info.ppid;
   }
@@ -434,9 +466,10 @@ function learnParents(targets: Target[], cwd: BPath | null, index: PathIndex): v
     if (!p || p.key === null || p.name === null) continue;
     const childName = t.child?.name ?? null;
     if (childName !== null && childName.includes('/')) {
-      if (p.name.startsWith('/')) index.learnAbs(p.key, normalizeB(p.name), 'dir');
-      else if (t.atCwd === true && cwd) index.learnAbs(p.key, normalizeB(joinB(cwd, p.name)), 'dir');
-    } else if (childName !== null && t.atCwd === true && p.name.startsWith('/')) {
+      const dir = safeAbs(p.name, p.name.startsWith('/') ? true : t.atCwd, cwd);
+      if (dir !== null) index.learnAbs(p.key, dir, 'dir');
+    } else if (childName !== null && t.atCwd === true && cwd !== null && p.name === cwd) {
+      // A bare name relative to AT_FDCWD: the PARENT name is the cwd, and here the cwd really is the folder.
       index.learnAbs(p.key, normalizeB(p.name), 'dir');
     }
   }
@@ -456,20 +489,21 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
   const name = c?.name ?? null;
 
   // What the process itself named, when the record says it exactly.
-  let seen: BPath | null = null;
-  if (name !== null && name.startsWith('/')) seen = normalizeB(name);
-  else if (name !== null && t.atCwd === true && cwd) seen = normalizeB(joinB(cwd, name));
+  const seen: BPath | null = name !== null ? safeAbs(name, t.atCwd, cwd) : null;
 
-  // The watcher's view: the snapshot's path of the object itself or of its parent directory.
-  let snapPath: BPath | null = null;
+  // The watcher's view. The snapshot's own entry for the inode counts when its name and type agree with the log;
+  // an entry found by the parent folder's inode alone is weaker: it may be stale (the folder renamed since) or the
+  // other side of a bind mount, so it never overrides a name the kernel wrote.
   const base = name !== null ? basenameB(name) : null;
+  let snapPath: BPath | null = null;
+  let snapByParent: BPath | null = null;
   if (c?.key && t.role !== 'destination') {
-    const own = index.pathOf(c.key, true);
-    if (own && (base === null || basenameB(own.path) === base)) snapPath = own.path;
+    const own = index.snapshotEntry(c.key);
+    if (own && (base === null || basenameB(own.path) === base) && (c.type === null || own.type === null || own.type === c.type)) snapPath = own.path;
   }
-  if (snapPath === null && t.parent?.key && base !== null) {
+  if (snapPath === null && t.parent?.key && base !== null && base !== '..' && base !== '.') {
     const dir = index.pathOf(t.parent.key, true);
-    if (dir) snapPath = joinB(dir.path, base);
+    if (dir) snapByParent = joinB(dir.path, base);
   }
 
   const set = (p: BPath, confidence: AuditObject['confidence'], seenAs: BPath | null, note?: string): void => {
@@ -482,31 +516,46 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     if (note) obj.note = note;
     else delete obj.note;
   };
+  /** A path rebuilt from inodes: a guess when it goes through a folder the log named in two ways. */
+  const rebuilt = (p: BPath, ambiguous: BPath | undefined, note: string): void => {
+    if (ambiguous === undefined || ambiguous === p) set(p, 'rebuilt', null, note);
+    else set(p, 'uncertain', null, `${note}; a folder on the way was also named ${outPath(ambiguous).path} (bind mount, symlink, mount namespace or an unlogged rename)`);
+  };
 
   if (seen !== null) {
     if (snapPath !== null && snapPath !== seen) set(snapPath, 'rebuilt', seen, 'reached through another path (bind mount, symlink or mount namespace)');
-    else set(seen, 'exact', null);
+    else if (snapByParent !== null && snapByParent !== seen) {
+      set(seen, 'exact', null, `the inode snapshot places its folder at ${outPath(dirnameB(snapByParent)).path} (a bind mount, another mount namespace, or a snapshot older than a rename)`);
+    } else set(seen, 'exact', null);
     return obj;
   }
-  if (snapPath !== null) {
-    set(snapPath, 'rebuilt', null, 'rebuilt from the inode snapshot');
+  if (snapPath !== null || snapByParent !== null) {
+    set((snapPath ?? snapByParent)!, 'rebuilt', null, 'rebuilt from the inode snapshot');
     return obj;
   }
   if (name !== null && t.parent?.key) {
-    // Relative to a real dirfd: the PARENT name is the CWD, not the directory. Rebuild from the parent's inode.
+    // Relative to a real dirfd (the PARENT name is the CWD, not the directory), or a name whose text cannot be
+    // trusted (`..` after a symlink): rebuild from the parent's inode.
     const rel = name.includes('/') ? basenameB(name) : name;
     const r = index.lookup(t.parent.key);
     if (r && 'path' in r) {
-      set(joinB(r.path, rel), 'rebuilt', null, 'rebuilt from the parent directory inode');
+      rebuilt(joinB(r.path, rel), r.ambiguous === undefined ? undefined : joinB(r.ambiguous, rel), 'rebuilt from the parent directory inode');
       return obj;
     }
-    obj.note = `folder not yet known (inode ${t.parent.inode}); the kernel logged the CWD as parent`;
-    obj.path = outPath(joinB(`<folder inode ${t.parent.inode}>`, rel)).path;
+    // Until the folder is known: the name's own text when it has an absolute form, else a placeholder; uncertain.
+    const textual = name.startsWith('/') ? normalizeB(name) : cwd !== null && t.atCwd === true ? normalizeB(joinB(cwd, name)) : null;
+    if (textual !== null) {
+      obj.note = `the name goes through '..' and may have crossed a symlink; folder inode ${t.parent.inode} not yet known`;
+      obj.path = outPath(textual).path;
+    } else {
+      obj.note = `folder not yet known (inode ${t.parent.inode}); the kernel logged the CWD as parent`;
+      obj.path = outPath(joinB(`<folder inode ${t.parent.inode}>`, rel)).path;
+    }
     if (r && 'waitOn' in r) {
       const accepted = index.wait(r.waitOn, {
         suffix: joinB(r.suffix, rel),
-        resolve: (p) => {
-          set(p, 'rebuilt', null, 'rebuilt from the parent directory inode, learned later in the log');
+        resolve: (p, _viaSnapshot, ambiguous) => {
+          rebuilt(p, ambiguous, 'rebuilt from the parent directory inode, learned later in the log');
           ctx.onResolved(event);
         },
       }, event.timeMs);
@@ -518,7 +567,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     // io_uring writes no names: only the inode can say which file it was.
     const own = index.pathOf(c.key);
     if (own && t.role !== 'destination') {
-      set(own.path, 'rebuilt', null, 'rebuilt from the inode (io_uring records carry no names)');
+      rebuilt(own.path, own.ambiguous, 'rebuilt from the inode (io_uring records carry no names)');
       return obj;
     }
     const dir = t.parent?.key ? index.pathOf(t.parent.key) : null;
@@ -554,8 +603,9 @@ function learnOutcome(event: AuditEvent, targets: Target[], index: PathIndex): v
     if (!exists) continue;
     // The PARENT item's inode is the real directory even when its name is the CWD, so the link is always right;
     // linking also hands over whatever waited on this inode (rm -rf deletes children before their folder).
-    if (c.name !== null && c.name !== '' && t.parent?.key) index.learnLink(c.key, t.parent.key, basenameB(c.name), type);
-    else if (c.name !== null && c.name.startsWith('/')) index.learnAbs(c.key, normalizeB(c.name), type);
+    const base = c.name !== null ? basenameB(c.name) : '';
+    if (base !== '' && base !== '.' && base !== '..' && t.parent?.key) index.learnLink(c.key, t.parent.key, base, type);
+    else if (c.name !== null && c.name.startsWith('/') && !hasDotDot(c.name)) index.learnAbs(c.key, normalizeB(c.name), type);
     if (ok && (t.role === 'deleted' || t.role === 'replaced')) index.retire(c.key);
   }
 }

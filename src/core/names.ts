@@ -51,7 +51,7 @@ export function isValidUtf8(buf: Uint8Array, start = 0, end = buf.length): boole
   return true;
 }
 
-const HEXDIGITS = '0123456789ABCDEF';
+const HEXCODES = Buffer.from('0123456789ABCDEF', 'latin1');
 
 /** Encodes name bytes for output (see the file comment); `valid` says whether they were valid UTF-8. */
 export function encodeName(buf: Uint8Array, start = 0, end = buf.length): { text: string; valid: boolean } {
@@ -70,32 +70,33 @@ export function encodeName(buf: Uint8Array, start = 0, end = buf.length): { text
     const s = b.toString('latin1', start, end);
     return { text: backslash ? s.replace(/\\/g, '\\\\') : s, valid: true };
   }
-  // Runs of valid UTF-8 are decoded in one piece; only damaged bytes are escaped one by one.
-  const piece = (from: number, to: number): string => {
-    const t = b.toString('utf8', from, to);
-    return t.includes('\\') ? t.replace(/\\/g, '\\\\') : t;
-  };
-  let out = '';
+  // One pass into a byte buffer, one decode at the end: valid sequences are copied, damaged bytes become the four
+  // ASCII bytes of `\xNN`, backslashes two. The result is valid UTF-8 by construction.
+  const out = Buffer.allocUnsafe((end - start) * 4);
+  let k = 0;
   let valid = true;
-  let run = start;
   for (let i = start; i < end; ) {
     const c = buf[i];
     if (c < 0x80) {
+      if (c === 0x5c) out[k++] = 0x5c;
+      out[k++] = c;
       i++;
       continue;
     }
     const n = utf8SeqLen(buf, i, end);
     if (n > 0) {
+      for (let j = 0; j < n; j++) out[k++] = buf[i + j];
       i += n;
       continue;
     }
     valid = false;
-    if (i > run) out += piece(run, i);
-    out += '\\x' + HEXDIGITS[c >> 4] + HEXDIGITS[c & 15];
-    run = ++i;
+    out[k++] = 0x5c;
+    out[k++] = 0x78;
+    out[k++] = HEXCODES[c >> 4];
+    out[k++] = HEXCODES[c & 15];
+    i++;
   }
-  if (end > run) out += piece(run, end);
-  return { text: out, valid };
+  return { text: out.toString('utf8', 0, k), valid };
 }
 
 /** Decodes the output encoding back to bytes; the inverse of `encodeName`. Unknown escapes are kept literally. */

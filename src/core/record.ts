@@ -93,7 +93,8 @@ export function parseHeaderBytes(buf: Buffer, start: number, end: number, h: Hea
   let i = ts;
   let sec = 0;
   while (i < end && buf[i] >= 48 && buf[i] <= 57 && i - ts < 15) sec = sec * 10 + (buf[i++] - 48);
-  if (i === ts || buf[i] !== 46 /* . */) return false;
+  // Beyond 9999-12-31 no Date can hold it: a damaged header, counted as a malformed line, never a crash later.
+  if (i === ts || buf[i] !== 46 /* . */ || sec > MAX_EPOCH_SEC) return false;
   const ms0 = ++i;
   let ms = 0;
   while (i < end && buf[i] >= 48 && buf[i] <= 57 && i - ms0 < 4) ms = ms * 10 + (buf[i++] - 48);
@@ -112,6 +113,9 @@ export function parseHeaderBytes(buf: Buffer, start: number, end: number, h: Hea
   h.bodyStart = bodyStart;
   return true;
 }
+
+/** 9999-12-31T23:59:59Z, the last second `Date#toISOString` can write with four year digits. */
+const MAX_EPOCH_SEC = 253402300799;
 
 const scratch = newHeader();
 
@@ -231,21 +235,24 @@ export function eventId(node: string | null, time: number, serial: number): stri
  * Single-quoted `msg='…'` payloads of user-space records are flattened into the same map.
  */
 export function splitFields(body: string, into: Map<string, string> = new Map()): Map<string, string> {
+  // One left-to-right pass: every character is looked at a bounded number of times, so a hostile 1 MB line of
+  // free text or of thousands of fields costs linear time (a search for '=' from each token was quadratic).
   const n = body.length;
   let i = 0;
   while (i < n) {
     while (i < n && body.charCodeAt(i) === 32) i++;
     if (i >= n) break;
-    const eq = body.indexOf('=', i);
-    if (eq < 0) break;
-    const sp = body.indexOf(' ', i);
-    if (sp >= 0 && sp < eq) {
+    let k = i;
+    let c = 0;
+    while (k < n && (c = body.charCodeAt(k)) !== 61 /* = */ && c !== 32) k++;
+    if (k >= n) break;
+    if (c === 32) {
       // A token without '=' (free text): skip it.
-      i = sp + 1;
+      i = k + 1;
       continue;
     }
-    const key = body.slice(i, eq);
-    let j = eq + 1;
+    const key = body.slice(i, k);
+    let j = k + 1;
     const q = body.charCodeAt(j);
     let value: string;
     if (q === 34 /* " */) {
