@@ -20,14 +20,11 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
  * passes, so an entry must be removed (and its golden file regenerated) when its fix lands.
  */
 const KNOWN_CORE_BUGS: Record<string, string> = {
-  'rotation-mid-event': 'issue 7, event split across a rotation: the records in audit.log are dropped as late, the deletion disappears',
-  'dotdot-symlink': "issue 7, '..' resolved as text: VOL/lnk/../victim.txt reported as the decoy VOL/victim.txt, and OTHER's inode learned as VOL",
-  'rename-back-and-forth': 'issue 7, renames learned from the log must move what is already known: proj-old/docs/old.md reported as rebuilt',
-  'cwd-too-long': 'issue 7, cwd="<too_long>" taken for a directory: /<too_long>/f1.txt reported as exact',
+  'dotdot-symlink': "seenAs: the name the process used, VOL/lnk/../victim.txt, is not reported (a symlinked folder's alias is)",
   'rename-over-same-name':
     'kernel quirk: one DELETE record holds the source name with the replaced inode; the core reports the replaced file as the moved source and loses the replaced object',
   'dense-mixed':
-    'under a real mixed load: folder renames not applied to learned paths (13 items), the rename-over-same-name quirk (2 renames), and a deletion lost because its PATH records arrived 450 lines after its SYSCALL record',
+    'under a real mixed load: the rename-over-same-name quirk (2 renames), and a deletion lost because its PATH records arrived 450 lines after its SYSCALL record',
 };
 
 /** The reviewed projection: what a user sees of each event, without volatile detail. */
