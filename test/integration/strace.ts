@@ -92,7 +92,8 @@ export function parseStrace(text: string): RawCall[] {
   const calls: RawCall[] = [];
   const pending = new Map<number, string>();
   for (const line of text.split('\n')) {
-    const m = /^(\d+) (.*)$/.exec(line);
+    // strace pads the pid to five columns: "6601  execve(" as well as "14778 execve(".
+    const m = /^(\d+) +(.*)$/.exec(line);
     if (!m) continue;
     const pid = Number(m[1]);
     let body = m[2];

@@ -15,26 +15,27 @@ test('follows forks, cwd changes and dirfds, joins interrupted calls, and names 
   const exe = process.execPath;
   const dst = '/data/dst';
   const trace = [
-    `100 execve("${hex(exe)}", ["rsync"], 0x7ffd /* 3 vars */) = 0`,
-    `100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 101`,
-    `101 fchdir(4<${hex(dst)}>) = 0`,
-    `101 unlinkat(7<${hex(dst + '/gone')}>, "${hex('f é.txt')}", 0 <unfinished ...>`,
-    `100 chdir("${hex('/data/src')}") = 0`,
-    `101 <... unlinkat resumed>) = 0`,
-    `101 rmdir("${hex('gone/')}") = 0`,
-    `101 unlink("${hex('missing')}") = -1 ENOENT (No such file or directory)`,
-    `101 clone3({flags=CLONE_VM|CLONE_THREAD, exit_signal=0}, 88) = 102`,
-    `102 renameat(AT_FDCWD<${hex(dst)}>, "${hex('.a.XYZ')}", 1<${hex(dst)}>, "${hex('a')}") = 0`,
+    // strace pads pids to five columns.
+    `100   execve("${hex(exe)}", ["rsync"], 0x7ffd /* 3 vars */) = 0`,
+    `100   clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 10100`,
+    `10100 fchdir(4<${hex(dst)}>) = 0`,
+    `10100 unlinkat(7<${hex(dst + '/gone')}>, "${hex('f é.txt')}", 0 <unfinished ...>`,
+    `100   chdir("${hex('/data/src')}") = 0`,
+    `10100 <... unlinkat resumed>) = 0`,
+    `10100 rmdir("${hex('gone/')}") = 0`,
+    `10100 unlink("${hex('missing')}") = -1 ENOENT (No such file or directory)`,
+    `10100 clone3({flags=CLONE_VM|CLONE_THREAD, exit_signal=0}, 88) = 10102`,
+    `10102 renameat(AT_FDCWD<${hex(dst)}>, "${hex('.a.XYZ')}", 1<${hex(dst)}>, "${hex('a')}") = 0`,
   ].join('\n');
   const ops = await tracedOps(parseStrace(trace), '/');
   const real = await fsp.realpath(exe);
   const comm = path.basename(exe).slice(0, 15);
   assert.deepEqual(ops, [
-    { pid: 101, comm, exe: real, syscall: 'unlinkat', kind: 'delete', path: '/data/dst/gone/f é.txt', ok: true, errno: null },
-    { pid: 101, comm, exe: real, syscall: 'rmdir', kind: 'delete', path: '/data/dst/gone', ok: true, errno: null },
-    { pid: 101, comm, exe: real, syscall: 'unlink', kind: 'delete', path: '/data/dst/missing', ok: false, errno: 'ENOENT' },
+    { pid: 10100, comm, exe: real, syscall: 'unlinkat', kind: 'delete', path: '/data/dst/gone/f é.txt', ok: true, errno: null },
+    { pid: 10100, comm, exe: real, syscall: 'rmdir', kind: 'delete', path: '/data/dst/gone', ok: true, errno: null },
+    { pid: 10100, comm, exe: real, syscall: 'unlink', kind: 'delete', path: '/data/dst/missing', ok: false, errno: 'ENOENT' },
     // A thread reports its own tid; audit writes the thread group's pid.
-    { pid: 101, comm, exe: real, syscall: 'renameat', kind: 'rename', path: '/data/dst/.a.XYZ', path2: '/data/dst/a', ok: true, errno: null },
+    { pid: 10100, comm, exe: real, syscall: 'renameat', kind: 'rename', path: '/data/dst/.a.XYZ', path2: '/data/dst/a', ok: true, errno: null },
   ]);
 });
 
