@@ -63,7 +63,6 @@ describe('live recordings against real auditd', { concurrency: 1, skip: SKIP }, 
     ['uring-unlink', 'reports io_uring unlinkat (URINGOP, PATH name=(null)) from inodes'],
     ['odd-names', 'reports names with quotes, newlines, tabs, backslashes, CJK and emoji exactly'],
     ['shred-u', 'reports every rename of shred -u (names and pid from an strace of the run) and its final unlink'],
-    ['inode-reuse', 'tells apart three files that had the same inode number within one second'],
   ];
   for (const [name, behaviour] of live) {
     test(`${name}: ${behaviour}`, async () => {
