@@ -47,6 +47,8 @@ interface Options {
   format: string;
   utc: boolean;
   color: boolean;
+  /** Threads for file inputs (0: decide by input size and cores). */
+  jobs: number;
   inputs: string[];
 }
 
@@ -63,6 +65,7 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
     all: false,
     format: 'table',
     utc: false,
+    jobs: 0,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     inputs: [],
   };
@@ -120,6 +123,14 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
       case '--utc':
         o.utc = true;
         break;
+      case '--jobs':
+      case '-j': {
+        const v = take();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--jobs must be a whole number from 1 to 64, not '${v}'`);
+        o.jobs = n;
+        break;
+      }
       case '--color':
         o.color = true;
         break;

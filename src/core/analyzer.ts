@@ -109,7 +109,11 @@ export class Analyzer {
   private readonly keyNeedleBytes: Buffer[] | null;
   private readonly header = newHeader();
   private readonly wantedIds = new Map<number, { time: number; node: string | null }[]>();
-  private readonly wantedOrder: number[] = [];
+  private readonly wantedRing = new Float64Array(8192).fill(-1);
+  private wantedNext = 0;
+  /** Serials of the lines in `tail`, with how many: the tail is searched only for an event it holds. */
+  private readonly tailSerials = new Map<number, number>();
+  private readonly hitHeader = newHeader();
   private skipSerial = -1;
   private skipTime = -1;
   private skipNode: string | null = null;
@@ -188,6 +192,8 @@ export class Analyzer {
     }
     // Kept briefly: an event whose key-bearing record comes in the next read buffer gets these back.
     const t = this.tail[this.tailNext];
+    if (t.buf !== null) this.untail(t);
+    this.tailSerials.set(h.serial, (this.tailSerials.get(h.serial) ?? 0) + 1);
     t.buf = buf;
     t.start = start;
     t.end = end;
@@ -209,28 +215,68 @@ export class Analyzer {
   private findWanted(buf: Buffer): void {
     if (this.keyHits.has(buf)) return;
     const hits = this.hitsIn(buf);
-    const h = newHeader();
+    const h = this.hitHeader;
     let lastLine = -1;
     for (const hit of hits) {
       const ls = buf.lastIndexOf(10, hit) + 1;
       if (ls === lastLine) continue;
+      // A spelling of the key elsewhere (inside a hex proctitle, a file name) does not make the event wanted.
+      if (!this.isKeyField(buf, ls, hit)) continue;
       lastLine = ls;
       const nl = buf.indexOf(10, hit);
       if (!parseHeaderBytes(buf, ls, nl < 0 ? buf.length : nl, h) || this.isWanted(h.node, h.time, h.serial)) continue;
       let list = this.wantedIds.get(h.serial);
       if (!list) this.wantedIds.set(h.serial, (list = []));
       list.push({ time: h.time, node: h.node });
-      this.wantedOrder.push(h.serial);
-      if (this.wantedOrder.length > 8192) this.wantedIds.delete(this.wantedOrder.shift()!);
+      // Bounded: the oldest wanted serial is forgotten (a ring, not an array shift).
+      const old = this.wantedRing[this.wantedNext];
+      if (old >= 0) this.wantedIds.delete(old);
+      this.wantedRing[this.wantedNext] = h.serial;
+      this.wantedNext = (this.wantedNext + 1) % this.wantedRing.length;
       // Records of this event already skipped at the end of the previous buffer come back now.
+      if (!this.tailSerials.has(h.serial)) continue;
       for (let k = 0; k < this.tail.length; k++) {
         const t = this.tail[(this.tailNext + k) % this.tail.length];
         if (t.buf === null || t.serial !== h.serial || t.time !== h.time || t.node !== h.node) continue;
         const rec = parseRecordBytes(t.buf, t.start, t.end, t.file, t.line, t.offset);
-        t.buf = null;
+        this.untail(t);
         if (rec) this.assembler.push(rec);
       }
     }
+  }
+
+  /**
+   * Whether a key spelling found at `hit` is (part of) the record's `key=` field: right after `key=` when quoted;
+   * for hex (several keys joined by \x01), a byte-aligned run inside the field with \x01 or the field's ends around it.
+   */
+  private isKeyField(buf: Buffer, lineStart: number, hit: number): boolean {
+    let t = hit;
+    while (t > lineStart && buf[t - 1] !== 32 && buf[t - 1] !== 61) t--;
+    if (t - 4 < lineStart || buf[t - 1] !== 61 || buf[t - 2] !== 121 || buf[t - 3] !== 101 || buf[t - 4] !== 107) return false;
+    if (t - 5 >= lineStart && buf[t - 5] !== 32 && buf[t - 5] !== 39) return false;
+    if (buf[hit] === 34) return hit === t;
+    const off = hit - t;
+    if (off % 2 !== 0) return false;
+    if (off > 0 && !(buf[hit - 2] === 48 && buf[hit - 1] === 49)) return false;
+    let end = hit;
+    while (end < buf.length && ((buf[end] >= 48 && buf[end] <= 57) || (buf[end] >= 65 && buf[end] <= 70))) end++;
+    const needleEnd = hit + this.hexNeedleLen(buf, hit);
+    return needleEnd === end || (buf[needleEnd] === 48 && buf[needleEnd + 1] === 49);
+  }
+
+  /** Length of the hex needle that matched at `hit`. */
+  private hexNeedleLen(buf: Buffer, hit: number): number {
+    for (const n of this.keyNeedleBytes!) {
+      if (n[0] !== 34 && buf.compare(n, 0, n.length, hit, hit + n.length) === 0) return n.length;
+    }
+    return 0;
+  }
+
+  private untail(t: TailLine): void {
+    t.buf = null;
+    const n = (this.tailSerials.get(t.serial) ?? 1) - 1;
+    if (n <= 0) this.tailSerials.delete(t.serial);
+    else this.tailSerials.set(t.serial, n);
   }
 
   private accept(
@@ -264,7 +310,7 @@ export class Analyzer {
     });
     this.asciiChunks.delete(buf);
     this.keyHits.delete(buf);
-    for (const t of this.tail) if (t.buf === buf) t.buf = null;
+    for (const t of this.tail) if (t.buf === buf) this.untail(t);
   }
 
   /** Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage. */

@@ -93,8 +93,8 @@ export function dirnameB(p: BPath): BPath {
 export class PathIndex {
   private readonly snap = new Map<InodeKey, Entry>();
   private readonly learned = new Map<InodeKey, Entry>();
-  /** Learned entries that hold an absolute path (folders named by absolute names): rewritten when an ancestor moves. */
-  private readonly absKeys = new Set<InodeKey>();
+  /** Learned entries that hold an absolute path, by path: rewritten when an ancestor moves (see carryAlong). */
+  private readonly absTrie = new PathTrie();
   private readonly waiting = new Map<InodeKey, WaitEntry[]>();
   /** Every live waiter in the order it began waiting, for expiry by log time. */
   private queue: WaitEntry[] = [];
@@ -121,8 +121,7 @@ export class PathIndex {
       const bpath = decodeName(e.path).toString('latin1');
       const i = e.path.lastIndexOf('/');
       const parentKey = i > 0 ? byPath.get(`${e.node ?? ''}\u0000${e.path.slice(0, i)}`) : undefined;
-      this.learned.delete(key);
-      this.absKeys.delete(key);
+      this.forget(key);
       this.snap.set(key, parentKey && parentKey !== key ? { parent: parentKey, name: basenameB(bpath), type: e.type } : { abs: normalizeB(bpath), type: e.type });
     }
   }
@@ -203,7 +202,7 @@ export class PathIndex {
     if (!s && cur && cur.parent === parent && cur.name === name) return;
     const t = type ?? cur?.type ?? s?.type ?? null;
     // A folder that moves takes along what was learned below it by absolute name (see carryAlong).
-    const before = t !== 'file' && t !== 'symlink' && this.absKeys.size > 0 ? this.pathOf(key) : null;
+    const before = t !== 'file' && t !== 'symlink' && this.absTrie.size > 0 ? this.pathOf(key) : null;
     // Moved inside or out of the snapshot's tree (a rename): the old snapshot position is stale.
     if (s) this.snap.delete(key);
     this.setLearned(key, { parent, name, type: t });
@@ -216,7 +215,7 @@ export class PathIndex {
    */
   private carryAlong(key: InodeKey, oldPath: BPath): void {
     const prefix = oldPath === '/' ? '/' : oldPath + '/';
-    for (const k of [...this.absKeys]) {
+    for (const k of this.absTrie.below(oldPath)) {
       if (k === key) continue;
       const e = this.learned.get(k);
       if (!e || e.abs === undefined || !e.abs.startsWith(prefix)) continue;
@@ -227,8 +226,15 @@ export class PathIndex {
   /** Forgets an inode that was deleted (its number may be reused at once). */
   retire(key: InodeKey): void {
     this.snap.delete(key);
+    this.forget(key);
+  }
+
+  /** Removes a learned entry (and its place in the path trie). */
+  private forget(key: InodeKey): void {
+    const e = this.learned.get(key);
+    if (e === undefined) return;
     this.learned.delete(key);
-    this.absKeys.delete(key);
+    if (e.abs !== undefined) this.absTrie.remove(e.abs, key);
   }
 
   /** Asks to be told when `key`'s path becomes known; `time` (log time) lets it expire. */
@@ -303,16 +309,11 @@ export class PathIndex {
   }
 
   private setLearned(key: InodeKey, e: Entry): void {
-    this.learned.delete(key);
+    this.forget(key);
     this.learned.set(key, e);
-    if (e.abs !== undefined) this.absKeys.add(key);
-    else this.absKeys.delete(key);
-    if (this.learned.size > this.maxLearned) {
-      // Bounded: the least recently learned entry goes (a folder not seen for a long time is relearned if needed).
-      const oldest = this.learned.keys().next().value!;
-      this.learned.delete(oldest);
-      this.absKeys.delete(oldest);
-    }
+    if (e.abs !== undefined) this.absTrie.add(e.abs, key);
+    // Bounded: the least recently learned entry goes (a folder not seen for a long time is relearned if needed).
+    if (this.learned.size > this.maxLearned) this.forget(this.learned.keys().next().value!);
     this.wake(key);
   }
 
@@ -347,4 +348,76 @@ export class PathIndex {
       }
     }
   }
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode> | null;
+  keys: InodeKey[] | null;
+  /** Keys in this node and below. */
+  count: number;
+}
+
+/**
+ * Keys by absolute path, so "everything learned below /a/b" costs the size of the answer, not of the index: a folder
+ * rename must not scan every folder ever named.
+ */
+class PathTrie {
+  private readonly root: TrieNode = { children: null, keys: null, count: 0 };
+
+  get size(): number {
+    return this.root.count;
+  }
+
+  add(path: BPath, key: InodeKey): void {
+    let n = this.root;
+    n.count++;
+    for (const seg of segments(path)) {
+      n.children ??= new Map();
+      let c = n.children.get(seg);
+      if (c === undefined) n.children.set(seg, (c = { children: null, keys: null, count: 0 }));
+      n = c;
+      n.count++;
+    }
+    (n.keys ??= []).push(key);
+  }
+
+  remove(path: BPath, key: InodeKey): void {
+    const trail: TrieNode[] = [this.root];
+    let n: TrieNode | undefined = this.root;
+    for (const seg of segments(path)) {
+      n = n.children?.get(seg);
+      if (n === undefined) return;
+      trail.push(n);
+    }
+    const i = n.keys?.indexOf(key) ?? -1;
+    if (i < 0) return;
+    n.keys!.splice(i, 1);
+    for (const t of trail) t.count--;
+    // Prune emptied branches so the trie does not keep paths nothing refers to.
+    const segs = segments(path);
+    for (let d = trail.length - 1; d > 0; d--) {
+      if (trail[d].count > 0) break;
+      trail[d - 1].children!.delete(segs[d - 1]);
+    }
+  }
+
+  /** Keys strictly below `path`. */
+  below(path: BPath): InodeKey[] {
+    let n: TrieNode | undefined = this.root;
+    for (const seg of segments(path)) {
+      n = n.children?.get(seg);
+      if (n === undefined) return [];
+    }
+    const out: InodeKey[] = [];
+    const walk = (t: TrieNode): void => {
+      if (t.keys) out.push(...t.keys);
+      if (t.children) for (const c of t.children.values()) walk(c);
+    };
+    if (n.children) for (const c of n.children.values()) walk(c);
+    return out;
+  }
+}
+
+function segments(path: BPath): string[] {
+  return path.split('/').filter((s) => s !== '');
 }
