@@ -12,6 +12,7 @@ import {
 } from '../core';
 import { CSV_HEADER, eventCsvRows, eventJson, eventTable, visible } from './format';
 import { parseTimeSpec } from './timeSpec';
+import { runWatch } from './watch';
 
 const VERSION = '0.1.0';
 
@@ -21,6 +22,7 @@ Usage:
   audit-lens events  [filters] [--format table|jsonl|json|csv] [--utc] [LOG|DIR|-]...
   audit-lens summary [filters] [--format table|json] [LOG|DIR|-]...
   audit-lens snapshot DIR > snapshot.jsonl
+  sudo audit-lens watch DIR... [--format table|jsonl]   live: deletions as they happen ('watch --help')
 
 Filters:
   --key K          events where any record carries key K (repeatable)
@@ -55,7 +57,7 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
   if (argv[0] === '--version' || argv[0] === '-V') return 'version';
   const command = argv[0];
   if (command !== 'events' && command !== 'summary' && command !== 'snapshot') {
-    throw new UsageError(`unknown command '${command}' (expected events, summary or snapshot)`);
+    throw new UsageError(`unknown command '${command}' (expected events, summary, snapshot or watch)`);
   }
   const o: Options = {
     command,
@@ -341,6 +343,7 @@ async function runSnapshot(o: Options): Promise<void> {
 /** Runs the CLI; returns the exit status. Never lets a stack trace reach the user. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    if (argv[0] === 'watch') return await runWatch(argv.slice(1));
     const o = parseArgs(argv);
     if (o === 'help') {
       process.stdout.write(USAGE);
