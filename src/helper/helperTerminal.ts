@@ -45,6 +45,10 @@ export function startHelperTerminal(argv: string[]): HelperTerminal {
     const pty = new PtySession({ argv, keepOpen: true });
     const exited = new Promise<number | undefined>((resolve) => pty.onExit((e) => resolve(e.exitCode)));
     const terminal = vscode.window.createTerminal({ name: HELPER_TERMINAL_NAME, pty, iconPath });
+    // A helper that stopped cleanly leaves nothing to read; a failure (wrong password, no auditd) stays on screen.
+    void exited.then((code) => {
+      if (code === 0) setTimeout(() => terminal.dispose(), 1500);
+    });
     terminal.show(false);
     return { terminal, mode, exited, dispose: () => terminal.dispose() };
   }
