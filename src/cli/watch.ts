@@ -89,10 +89,12 @@ export async function runWatch(argv: string[]): Promise<number> {
   const say = (m: string): boolean => process.stderr.write(`audit-lens: ${visible(m)}\n`);
   process.stdout.on('error', () => undefined);
   let printed = 0;
+  let captured = 0;
   const engine = await WatchEngine.open({
     events: (_key, items) => {
       const out: string[] = [];
       for (const { kind, event } of items) {
+        if (kind === 'event') captured++;
         if (o.format === 'jsonl') out.push(JSON.stringify(eventJson(event)) + '\n');
         else out.push(`${printed++ === 0 ? '' : '\n'}${kind === 'update' ? '(path resolved) ' : ''}${eventTable(event, o.utc, o.color)}\n`);
       }
@@ -114,7 +116,9 @@ export async function runWatch(argv: string[]): Promise<number> {
   const stop = (why: string): Promise<number> =>
     (stopping ??= (async () => {
       say(`${why}: removing the rules`);
+      const { bytes, rotations } = engine.tailStats();
       await engine.stopAll();
+      say(`stopped: ${captured} events captured from ${(bytes / 1e6).toFixed(1)} MB of log, ${rotations} log rotation${rotations === 1 ? '' : 's'} followed`);
       return 0;
     })());
   const finished = new Promise<number>((resolve) => {
