@@ -189,6 +189,53 @@ describe('Watch Deletions through sudo in a real pty, as an unprivileged user', 
     }
   });
 
+  test('rules left by a crashed helper are offered as leftovers and removed on request; other keys stay', async () => {
+    const crashed = newKey();
+    const foreign = `al_other_${newKey().slice(3, 9)}`;
+    const add = (k: string): void => {
+      execFileSync('/usr/sbin/auditctl', ['-a', 'always,exit', '-F', 'arch=b64', '-F', `path=${folder}`, '-F', 'perm=wa', '-k', k]);
+    };
+    add(crashed);
+    add(foreign);
+    const second = mkdtempSync(path.join(base, 'second-'));
+    const k2 = newKey();
+    try {
+      const from = s.seen.length;
+      // Every watch looks for leftovers again; the health report names the crashed key, not the foreign one.
+      await s.request('watch', { folder: second, key: k2 });
+      const health = await s.waitFor(
+        (m) => m.t === 'health' && (m.issues as { kind: string; keys?: string[] }[]).some((i) => i.kind === 'leftover-rules' && i.keys!.includes(crashed)),
+        20_000,
+        from,
+        'a leftover-rules issue',
+      );
+      const issue = (health.msg.issues as { kind: string; keys?: string[] }[]).find((i) => i.kind === 'leftover-rules')!;
+      assert.ok(!issue.keys!.includes(foreign));
+      assert.ok(!issue.keys!.includes(k2), 'a live watch is never a leftover');
+      const r = await s.request('removeLeftovers', { keys: [crashed, foreign, k2] });
+      assert.deepEqual(r.removed, [crashed]);
+      assert.deepEqual(rulesWithKey(crashed), []);
+      assert.equal(rulesWithKey(foreign).length, 1);
+      assert.ok(rulesWithKey(k2).length >= 4, 'the live watch keeps its rules');
+      await s.request('unwatch', { key: k2 });
+    } finally {
+      for (const k of [crashed, foreign]) if (rulesWithKey(k).length > 0) spawnSync('/usr/sbin/auditctl', ['-D', '-k', k]);
+    }
+  });
+
+  test('root-only audit logs are read through the helper, and nothing that is not an audit log', async () => {
+    const log = '/var/log/audit/audit.log';
+    const { handle, size } = await s.request('open', { path: log });
+    assert.ok(size > 0);
+    const { data } = await s.request('read', { handle, offset: 0, length: 64 });
+    assert.match(Buffer.from(data, 'base64').toString('latin1'), /^(type|node)=/);
+    await s.request('close', { handle });
+    await assert.rejects(s.request('open', { path: '/etc/shadow' }), /not an audit log/);
+    await assert.rejects(s.request('open', { path: 'relative/audit.log' }), /absolute/);
+    const result = await s.request('analyze', { inputs: [log], filter: { keys: [key] } });
+    assert.ok(result.records > 0, 'the analysis ran as root over the live log');
+  });
+
   test('SIGKILL of the session side (the extension host dying) makes the helper remove its rules and exit', async () => {
     const k = newKey();
     const s2 = new DriverSession(user, sandbox);
