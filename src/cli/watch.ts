@@ -3,24 +3,12 @@
  * without VS Code (and for tests). Events print live on stdout, status on stderr, until Ctrl-C, SIGTERM or SIGHUP;
  * then every rule it added is removed.
  */
-import * as path from 'node:path';
 import { WatchEngine } from '../helper/engine';
 import { newKey } from '../helper/rules';
 import { eventJson, eventTable, visible } from './format';
 
-export const WATCH_USAGE = `Usage:
-  sudo audit-lens watch DIR... [--format table|jsonl] [--utc] [--remove-leftovers]
-
-Installs audit rules for each folder (its contents and the folder itself), prints every deletion, rename and failed
-attempt as it happens, and removes exactly its rules on Ctrl-C, SIGTERM or SIGHUP.
-  --format table|jsonl   jsonl: one event per line; a later line with the same id replaces it (a path resolved later)
-  --remove-leftovers     first remove rules left by an Audit Lens helper that did not stop cleanly
-Needs root (it changes the kernel's audit rules).
-`;
-
-class WatchUsageError extends Error {}
-
-interface WatchOptions {
+/** What `audit-lens watch` runs with (parsed by main.ts with the other commands' options). */
+export interface WatchOptions {
   folders: string[];
   format: 'table' | 'jsonl';
   utc: boolean;
@@ -28,60 +16,8 @@ interface WatchOptions {
   removeLeftovers: boolean;
 }
 
-function parseWatchArgs(argv: string[]): WatchOptions {
-  const o: WatchOptions = { folders: [], format: 'table', utc: false, color: process.stdout.isTTY === true && !process.env.NO_COLOR, removeLeftovers: false };
-  let onlyFolders = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (onlyFolders || !a.startsWith('-')) {
-      o.folders.push(path.resolve(a));
-      continue;
-    }
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    switch (flag) {
-      case '--':
-        onlyFolders = true;
-        break;
-      case '--format':
-      case '-f': {
-        const v = inline ?? argv[++i];
-        if (v !== 'table' && v !== 'jsonl') throw new WatchUsageError('--format must be table or jsonl');
-        o.format = v;
-        break;
-      }
-      case '--utc':
-        o.utc = true;
-        break;
-      case '--color':
-        o.color = true;
-        break;
-      case '--no-color':
-        o.color = false;
-        break;
-      case '--remove-leftovers':
-        o.removeLeftovers = true;
-        break;
-      default:
-        throw new WatchUsageError(`unknown option '${a}'`);
-    }
-  }
-  if (o.folders.length === 0) throw new WatchUsageError('watch needs at least one folder');
-  return o;
-}
-
 /** Runs `audit-lens watch`; resolves with the exit status once stopped and cleaned up. */
-export async function runWatch(argv: string[]): Promise<number> {
-  let o: WatchOptions;
-  try {
-    if (argv.includes('-h') || argv.includes('--help')) {
-      process.stdout.write(WATCH_USAGE);
-      return 0;
-    }
-    o = parseWatchArgs(argv);
-  } catch (err) {
-    process.stderr.write(`audit-lens: ${(err as Error).message}\n${WATCH_USAGE}`);
-    return 2;
-  }
+export async function runWatch(o: WatchOptions): Promise<number> {
   if (process.getuid?.() !== 0) {
     process.stderr.write(`audit-lens: watch changes the kernel's audit rules and needs root: sudo audit-lens watch ${o.folders.map((f) => JSON.stringify(f)).join(' ')}\n`);
     return 1;

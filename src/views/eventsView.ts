@@ -290,7 +290,7 @@ class LiveRows implements EventSink {
 function watchSummary(states: readonly WatchState[], events: number): string {
   const running = states.filter((s) => s.state !== 'stopped' && s.state !== 'error');
   if (running.length === 0 && events === 0) return '';
-  const parts = running.map((s) => `${path.basename(s.folder)} (${s.state}${s.lost > 0 ? `, ${vscode.l10n.t('{0} lost', s.lost)}` : ''})`);
+  const parts = running.map((s) => `${path.basename(s.folder)} (${s.state}, ${s.key}, ${vscode.l10n.t('{0} events', s.events)}${s.lost > 0 ? `, ${vscode.l10n.t('{0} lost', s.lost)}` : ''})`);
   const head = running.length > 0 ? vscode.l10n.t('Watching {0}', parts.join(', ')) : vscode.l10n.t('Captured by earlier watches');
   return `${head} · ${vscode.l10n.t('{0} events', events)}`;
 }

@@ -155,7 +155,7 @@ describe('Watch Deletions in code-server as an unprivileged sudo user', { skip: 
       assert.ok(!(await terminalText(page)).includes(user.password), 'the password is not shown');
       assert.ok(rulesFor(folder).length >= 2, 'the rules are in the kernel');
       await showEventsView();
-      assert.ok(await poll(async () => /Watching .*\(armed\)/.test(await viewMessage(page, VIEW)), 30_000), `view message: ${await viewMessage(page, VIEW)}`);
+      assert.ok(await poll(async () => /Watching .*\(armed, al_[0-9a-f]{12}, /.test(await viewMessage(page, VIEW)), 30_000), `view message: ${await viewMessage(page, VIEW)}`);
 
       const latencies: number[] = [];
       for (let i = 0; i < LATENCY_N; i++) {

@@ -246,3 +246,21 @@ test('the event store keeps the latest version of each event, forgets a watch, a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('audit-lens watch: a folder is required, only table and jsonl, and no log filters (exit 2 with a reason)', async () => {
+  const { main } = await import('../../src/cli/main');
+  const write = process.stderr.write.bind(process.stderr);
+  let err = '';
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['watch']), 2);
+    assert.match(err, /watch needs at least one folder/);
+    assert.equal(await main(['watch', '--format', 'csv', '/tmp']), 2);
+    assert.match(err, /--format must be one of table, jsonl/);
+    assert.equal(await main(['watch', '--key', 'k', '/tmp']), 2);
+    assert.match(err, /watch takes folders/);
+    assert.equal(await main(['events', '--remove-leftovers']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+});
