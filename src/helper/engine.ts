@@ -415,6 +415,7 @@ export class WatchEngine {
       const e = err as NodeJS.ErrnoException;
       throw new Error(`cannot watch ${folderInput}: ${e.code === 'ENOENT' ? 'it does not exist' : e.code === 'ENOTDIR' || e.message === 'not a directory' ? 'not a directory (Watch Deletions watches folders)' : e.message}`);
     }
+    if (folder === '/') throw new Error('cannot watch /: its rules would record every write on the machine; pick the folder whose deletions you want to see');
     const existing = this.watches.get(key) ?? [...this.watches.values()].find((w) => w.folder === folder);
     if (existing) return { ...existing.state };
     const problem = await this.checkAuditd();

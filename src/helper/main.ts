@@ -257,6 +257,8 @@ class Helper {
 
   private open(file: string): { handle: number; size: number } {
     if (!path.isAbsolute(file)) throw new Error('the path must be absolute');
+    // Opening a device can act on it (a tape rewinds): only regular files are opened at all.
+    if (!lstatSync(file).isFile()) throw new Error(`${file} is not an audit log: the helper reads only audit logs as root`);
     const fd = openSync(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     const st = fstatSync(fd);
     if (!st.isFile() || !looksLikeAuditLog(fd)) {
@@ -271,6 +273,13 @@ class Helper {
 
   private async analyze(id: number, inputs: unknown, filter: unknown): Promise<Methods['analyze']['result']> {
     if (!Array.isArray(inputs) || !inputs.every((i): i is string => typeof i === 'string' && path.isAbsolute(i))) throw new Error('inputs must be absolute paths');
+    // Diagnostics quote the start of unreadable lines: only audit logs (or directories of rotated ones) are analysed.
+    for (const input of inputs) {
+      if (lstatSync(input).isDirectory()) continue;
+      const { handle } = this.open(input);
+      closeSync(this.file(handle).fd);
+      this.files.delete(handle);
+    }
     const f = (filter ?? {}) as EventFilter;
     const controller = new AbortController();
     this.analyses.set(id, controller);

@@ -232,8 +232,19 @@ describe('Watch Deletions through sudo in a real pty, as an unprivileged user', 
     await s.request('close', { handle });
     await assert.rejects(s.request('open', { path: '/etc/shadow' }), /not an audit log/);
     await assert.rejects(s.request('open', { path: 'relative/audit.log' }), /absolute/);
+    await assert.rejects(s.request('analyze', { inputs: ['/etc/shadow'], filter: {} }), /not an audit log/);
     const result = await s.request('analyze', { inputs: [log], filter: { keys: [key] } });
     assert.ok(result.records > 0, 'the analysis ran as root over the live log');
+  });
+
+  test('refuses clearly what cannot be watched: a file, a missing folder, /, a key that is not a helper key', async () => {
+    const file = path.join(base, 'plain.txt');
+    writeFileSync(file, 'x');
+    await assert.rejects(s.request('watch', { folder: file, key: newKey() }), /not a directory/);
+    await assert.rejects(s.request('watch', { folder: path.join(base, 'missing'), key: newKey() }), /does not exist/);
+    await assert.rejects(s.request('watch', { folder: '/', key: newKey() }), /cannot watch \//);
+    await assert.rejects(s.request('watch', { folder: base, key: 'identity' }), /not a watch key/);
+    assert.deepEqual(rulesWithKey('identity'), []);
   });
 
   test('SIGKILL of the session side (the extension host dying) makes the helper remove its rules and exit', async () => {
