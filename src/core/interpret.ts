@@ -286,6 +286,23 @@ function renameParents(source: PathItem | null, dest: PathItem | null, parents: 
   return [sp, dp];
 }
 
+/**
+ * A rename onto an existing file of the same name in another folder (`mv a/f b/f` over an existing b/f) logs four
+ * items, not five: the kernel writes one DELETE with the source's name but the replaced file's inode, and the CREATE
+ * with the moved inode. Split it back into the moved source and the replaced file.
+ */
+function sameNameOverwrite(deletes: PathItem[], creates: PathItem[]): { source: PathItem; replaced: PathItem } | null {
+  if (deletes.length !== 1 || creates.length !== 1) return null;
+  const d = deletes[0];
+  const c = creates[0];
+  if (d.key === null || c.key === null || d.key === c.key || d.name === null || c.name === null) return null;
+  if (basenameB(d.name) !== basenameB(c.name)) return null;
+  return {
+    source: { ...d, key: c.key, inode: c.inode, dev: c.dev, type: c.type },
+    replaced: { ...c, key: d.key, inode: d.inode, dev: d.dev, type: d.type, nametype: 'DELETE' },
+  };
+}
+
 /** Whether the name in argument `arg`'s dirfd is relative to the CWD: true for non-*at calls, null for io_uring. */
 function atCwdOf(arg: number | undefined, args: (boolean | null)[] | null, isUring: boolean): boolean | null {
   if (isUring) return null;
@@ -321,8 +338,10 @@ function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSeman
     const keyed = allCreates.filter((c) => c.key !== null);
     const creates = keyed.length > 0 ? keyed : allCreates.slice(0, 1);
     const moved = new Set(creates.map((c) => c.key).filter((k) => k !== null));
-    const source = deletes.find((d) => d.key !== null && moved.has(d.key)) ?? deletes[0] ?? null;
-    const replaced = deletes.filter((d) => d !== source);
+    let source = deletes.find((d) => d.key !== null && moved.has(d.key)) ?? deletes[0] ?? null;
+    let replaced = deletes.filter((d) => d !== source);
+    const quirk = sameNameOverwrite(deletes, creates);
+    if (quirk) [source, replaced] = [quirk.source, [quirk.replaced]];
     const [sp, dp] = renameParents(source, creates[0] ?? replaced[0] ?? null, parents);
     if (source) out.push({ role: 'source', child: source, parent: sp, atCwd: atCwd(sem?.dirfdArg) });
     for (const c of creates) out.push({ role: 'destination', child: c, parent: dp, atCwd: atCwd(sem?.newDirfdArg) });
@@ -665,23 +684,27 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     return obj;
   }
   if (snapPath !== null || snapByParent !== null) {
-    set((snapPath ?? snapByParent)!, 'rebuilt', null, 'rebuilt from the inode snapshot');
+    // A name the text alone cannot place (`lnk/../x`) is kept as what the process used.
+    const literal = name === null ? null : name.startsWith('/') ? name : cwd !== null && t.atCwd === true ? joinB(cwd, name) : null;
+    set((snapPath ?? snapByParent)!, 'rebuilt', literal, 'rebuilt from the inode snapshot');
     return obj;
   }
   if (name !== null && t.parent?.key) {
     // Relative to a real dirfd (the PARENT name is the CWD, not the directory), or a name whose text cannot be
     // trusted (`..` after a symlink): rebuild from the parent's inode.
     const rel = name.includes('/') ? basenameB(name) : name;
+    // The name as the process gave it (`/v/lnk/../x`), when it has an absolute form: shown as seenAs.
+    const literal = name.startsWith('/') ? name : cwd !== null && t.atCwd === true ? joinB(cwd, name) : null;
     const r = index.lookup(t.parent.key);
     if (r && 'path' in r) {
       rebuilt(joinB(r.path, rel), r.ambiguous === undefined ? undefined : joinB(r.ambiguous, rel), 'rebuilt from the parent directory inode');
+      if (literal !== null && literal !== obj.path) obj.seenAs = outPath(literal).path;
       return obj;
     }
-    // Until the folder is known: the name's own text when it has an absolute form, else a placeholder; uncertain.
-    const textual = name.startsWith('/') ? normalizeB(name) : cwd !== null && t.atCwd === true ? normalizeB(joinB(cwd, name)) : null;
-    if (textual !== null) {
+    // Until the folder is known: the literal name, uncertain (never its textual normalisation, which may be a decoy).
+    if (literal !== null) {
       obj.note = `the name goes through '..' and may have crossed a symlink; folder inode ${t.parent.inode} not yet known`;
-      obj.path = outPath(textual).path;
+      obj.path = outPath(literal).path;
     } else {
       obj.note = `folder not yet known (inode ${t.parent.inode}); the kernel logged the CWD as parent`;
       obj.path = outPath(joinB(`<folder inode ${t.parent.inode}>`, rel)).path;
@@ -691,6 +714,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
         suffix: joinB(r.suffix, rel),
         resolve: (p, _viaSnapshot, ambiguous) => {
           rebuilt(p, ambiguous, 'rebuilt from the parent directory inode, learned later in the log');
+          if (literal !== null && literal !== p) obj.seenAs = outPath(literal).path;
           ctx.onResolved(event);
         },
       }, event.timeMs);

@@ -20,11 +20,6 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
  * passes, so an entry must be removed (and its golden file regenerated) when its fix lands.
  */
 const KNOWN_CORE_BUGS: Record<string, string> = {
-  'dotdot-symlink': "seenAs: the name the process used, VOL/lnk/../victim.txt, is not reported (a symlinked folder's alias is)",
-  'rename-over-same-name':
-    'kernel quirk: one DELETE record holds the source name with the replaced inode; the core reports the replaced file as the moved source and loses the replaced object',
-  'dense-mixed':
-    'under a real mixed load: the rename-over-same-name quirk (2 renames), and a deletion lost because its PATH records arrived 450 lines after its SYSCALL record',
 };
 
 /** The reviewed projection: what a user sees of each event, without volatile detail. */
