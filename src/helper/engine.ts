@@ -46,6 +46,13 @@ export interface EngineOptions {
   noUring?: boolean;
 }
 
+/**
+ * Quiet time after which open events are closed. The core closes a syscall event as soon as it is complete (SYSCALL,
+ * every PATH, PROCTITLE), so this only delays events that never complete that way (io_uring's URINGOP events, events
+ * missing a record). It must outlast auditd's pauses inside one event: on a loaded 2-core machine with a full
+ * backlog, 200 ms split events (their last records came "late"); 1 s did not.
+ */
+const IDLE_MS = 1000;
 /** A backlog at or above this share of backlog_limit is a warning: the next burst may be dropped. */
 const BACKLOG_WARN_SHARE = 0.8;
 /** Events per batch sent at once; more wait for the next flush (a few ms later). */
@@ -345,7 +352,7 @@ export class WatchEngine {
   private ensureTail(): void {
     if (this.tail) return;
     this.tail = new AuditLogTail(this.logFile, {
-      idleMs: this.o.idleMs,
+      idleMs: this.o.idleMs ?? IDLE_MS,
       onChunk: (buf, n) => this.containers.scan(buf, n, this.needles),
       onLine: (buf, start, end, file, line, offset, truncated) => {
         for (const w of this.watches.values()) w.analyzer.pushBytes(buf, start, end, file, line, offset, truncated);
