@@ -53,6 +53,12 @@ export interface EngineOptions {
  * backlog, 200 ms split events (their last records came "late"); 1 s did not.
  */
 const IDLE_MS = 1000;
+/**
+ * …and under pressure (the kernel backlog filling up, or a record seen arriving late), much longer: then the kernel
+ * makes the deleting process wait for backlog space between the records of one event.
+ */
+const IDLE_UNDER_PRESSURE_MS = 8000;
+const PRESSURE_HOLD_MS = 30_000;
 /** A backlog at or above this share of backlog_limit is a warning: the next burst may be dropped. */
 const BACKLOG_WARN_SHARE = 0.8;
 /** Events per batch sent at once; more wait for the next flush (a few ms later). */
@@ -123,6 +129,8 @@ export class WatchEngine {
   private issues: { auditd: HealthIssue | null; lost: HealthIssue | null; leftovers: HealthIssue | null } = { auditd: null, lost: null, leftovers: null };
   private leftoverKeys: string[] = [];
   private lastHealth = '[]';
+  /** Until when open events get the long quiet time (backlog pressure or late records seen). */
+  private pressureUntil = 0;
   private baseLost = 0;
   private readonly python: string | undefined;
   private readonly logFile: string;
@@ -188,6 +196,8 @@ export class WatchEngine {
     const r = await this.auditctl.status();
     const status = parseAuditctlStatus(r.stdout);
     if (r.code === 0 && status.has('lost')) {
+      const limit = Number(status.get('backlog_limit') ?? 0);
+      if (limit > 0 && Number(status.get('backlog') ?? 0) >= limit / 4) this.pressureUntil = Date.now() + PRESSURE_HOLD_MS;
       const issue = lostEventsIssue(status, this.baseLost);
       this.issues.lost = issue;
       const lost = Math.max(0, Number(status.get('lost')) - this.baseLost);
@@ -352,7 +362,7 @@ export class WatchEngine {
   private ensureTail(): void {
     if (this.tail) return;
     this.tail = new AuditLogTail(this.logFile, {
-      idleMs: this.o.idleMs ?? IDLE_MS,
+      idleMs: () => this.idleMs(),
       onChunk: (buf, n) => this.containers.scan(buf, n, this.needles),
       onLine: (buf, start, end, file, line, offset, truncated) => {
         for (const w of this.watches.values()) w.analyzer.pushBytes(buf, start, end, file, line, offset, truncated);
@@ -369,12 +379,20 @@ export class WatchEngine {
     this.tail.start();
   }
 
+  /** How long the tail waits before closing open events: longer while the kernel backlog is under pressure. */
+  private idleMs(): number {
+    const base = this.o.idleMs ?? IDLE_MS;
+    return Date.now() < this.pressureUntil ? Math.max(base, IDLE_UNDER_PRESSURE_MS) : base;
+  }
+
   /** Bytes read from the log since the tail started, and rotations followed. */
   tailStats(): { bytes: number; rotations: number } {
     return { bytes: this.tail?.bytes ?? 0, rotations: this.tail?.rotations ?? 0 };
   }
 
   private diagnose(w: Watch, d: Diagnostic): void {
+    // A record that came after its event was closed: the quiet time was too short for this machine's load.
+    if (d.kind === 'late-record') this.pressureUntil = Date.now() + PRESSURE_HOLD_MS;
     w.diagnosticCount++;
     if (w.diagnostics.length < MAX_DIAGNOSTICS_PER_WATCH) w.diagnostics.push(d);
     this.scheduleFlush();

@@ -37,7 +37,8 @@ export interface TailOptions {
   onDiagnostic: (d: Diagnostic) => void;
   /** Rotations and other notable moments, for the status. */
   onNote?: (message: string) => void;
-  idleMs?: number;
+  /** Quiet time before `onIdle`; a function is asked each time (the engine lengthens it under pressure). */
+  idleMs?: number | (() => number);
   pollMs?: number;
 }
 
@@ -263,7 +264,7 @@ export class AuditLogTail {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (!this.stopped) this.o.onIdle();
-    }, this.o.idleMs ?? 200);
+    }, typeof this.o.idleMs === 'function' ? this.o.idleMs() : (this.o.idleMs ?? 200));
   }
 
   /** Reads what is left, closes the idle window and stops following. */
