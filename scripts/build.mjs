@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// One esbuild script, several targets: `node scripts/build.mjs [extension|cli|all|package] [--watch] [--dev]`.
+// One esbuild script, several targets: `node scripts/build.mjs [extension|helper|cli|all|package] [--watch] [--dev]`.
 // `package` builds the extension and makes the VSIX with vsce (non-interactive), then reports its size.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -28,6 +28,13 @@ const targets = {
     format: 'cjs',
     // A larger young generation halves scavenges on big logs (measured: -20% CPU on a 1 GiB key-filtered run).
     banner: { js: '#!/usr/bin/env -S node --max-semi-space-size=32' },
+  },
+  // The privileged helper: started as root through sudo/pkexec by the extension, with the extension host's own Node.
+  helper: {
+    entryPoints: ['src/helper/main.ts'],
+    outfile: 'out/helper.js',
+    platform: 'node',
+    format: 'cjs',
   },
   // The @vscode/test-electron suite (npm run test:desktop); built on demand, not by `all`.
   'desktop-tests': {
@@ -75,7 +82,8 @@ const selected =
   wanted.length === 0 || wanted.includes('all')
     ? Object.keys(targets).filter((n) => !targets[n].onDemand)
     : wanted.filter((w) => w !== 'package');
-if (wanted.includes('package') && !selected.includes('extension')) selected.push('extension');
+// The VSIX carries the helper beside the extension.
+if (wanted.includes('package')) for (const t of ['extension', 'helper']) if (!selected.includes(t)) selected.push(t);
 for (const name of selected) {
   const { onDemand: _onDemand, ...t } = targets[name] ?? {};
   if (!targets[name]) throw new Error(`unknown build target: ${name}`);

@@ -10,6 +10,15 @@ export const Commands = {
   EventsLoadMore: 'auditLens.events.loadMore',
   AuditdStatus: 'auditLens.auditd.status',
   LogShow: 'auditLens.log.show',
+  /** Watch Deletions: the privileged helper installs rules for a folder and streams its deletions live. */
+  WatchStart: 'auditLens.watch.start',
+  WatchStop: 'auditLens.watch.stop',
+  /** "Resume watching?" after a reload, and the action of a disconnected helper. */
+  WatchResume: 'auditLens.watch.resume',
+  /** Health actions (the tree shows them on its health items). */
+  WatchRemoveLeftovers: 'auditLens.watch.removeLeftovers',
+  WatchRaiseBacklog: 'auditLens.watch.raiseBacklog',
+  WatchStartAuditd: 'auditLens.watch.startAuditd',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -29,6 +38,10 @@ export const ContextKeys = {
   HasDiagnostics: 'auditLens:hasDiagnostics',
   /** An analysis is running. */
   Analyzing: 'auditLens:analyzing',
+  /** At least one folder is watched (the helper runs). */
+  Watching: 'auditLens:watching',
+  /** The watched folders' paths (an array: `resourcePath in auditLens:watchedFolders`). */
+  WatchedFolders: 'auditLens:watchedFolders',
 } as const;
 export type ContextKey = (typeof ContextKeys)[keyof typeof ContextKeys];
 
@@ -36,6 +49,10 @@ export type ContextKey = (typeof ContextKeys)[keyof typeof ContextKeys];
 export const Settings = {
   Section: 'auditLens',
   AuditctlPath: 'auditd.auditctlPath',
+  /** Events a watch keeps in the extension's storage (oldest dropped past it). */
+  WatchMaxStoredEvents: 'watch.maxStoredEvents',
+  /** Where the helper's terminal runs: `auto` (node-pty where it loads), `pty` or `vscode` (VS Code's own terminal). */
+  HelperTerminal: 'helper.terminal',
 } as const;
 
 /** Tree item context values, encoding the row's state for menus. */
@@ -45,6 +62,8 @@ export const ContextValues = {
   Failed: 'auditLens:event:failed',
   WatchRemoved: 'auditLens:event:watchRemoved',
   Other: 'auditLens:event:other',
+  /** A health problem with an action (leftover rules, lost events, auditd stopped, helper gone). */
+  Health: 'auditLens:health',
 } as const;
 
 /** The language id for audit.log files. */

@@ -5,11 +5,16 @@ import * as vscode from 'vscode';
 import { Commands } from './constants';
 import { errorText, initLog, log } from './log';
 import { register as registerStatus } from './helper/statusCommand';
-import { register as registerEvents } from './views/eventsView';
+import { register as registerWatch } from './helper/watchManager';
+import { register as registerEvents, type EventsFeature } from './views/eventsView';
+
+let events: EventsFeature | undefined;
 
 const features: [name: string, register: (context: vscode.ExtensionContext) => vscode.Disposable][] = [
-  ['events view', registerEvents],
+  ['events view', (c) => (events = registerEvents(c))],
   ['auditd status', registerStatus],
+  // Watch Deletions feeds the events view; its `privileged` access is for the viewer and the tree (root-only logs).
+  ['watch deletions', (c) => registerWatch(c, events!.sink)],
 ];
 
 /** Called by VS Code on the first of our activation events. */

@@ -104,6 +104,7 @@ export function eventTable(e: AuditEvent, utc: boolean, color: boolean): string 
     `user ${p.user ?? p.uid ?? '?'}`,
     p.loginUser || p.auid !== null ? `login ${p.loginUser ?? p.auid}` : null,
     p.cwd ? `cwd ${visible(p.cwd)}` : null,
+    p.container && p.container !== 'host' ? `container ${p.container.slice(0, 12)}${p.containerRuntime ? ` (${p.containerRuntime})` : ''}` : null,
     e.keys.length ? `key ${e.keys.join(',')}` : null,
   ]
     .filter(Boolean)

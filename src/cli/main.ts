@@ -12,6 +12,7 @@ import {
 } from '../core';
 import { CSV_HEADER, eventCsvRows, eventJson, eventTable, visible } from './format';
 import { parseTimeSpec } from './timeSpec';
+import { runWatch } from './watch';
 
 const VERSION = '0.1.0';
 
@@ -21,6 +22,7 @@ Usage:
   audit-lens events  [filters] [--format table|jsonl|json|csv] [--utc] [LOG|DIR|-]...
   audit-lens summary [filters] [--format table|json] [LOG|DIR|-]...
   audit-lens snapshot DIR > snapshot.jsonl
+  sudo audit-lens watch DIR... [--format table|jsonl] [--remove-leftovers]
 
 Filters:
   --key K          events where any record carries key K (repeatable)
@@ -30,6 +32,11 @@ Filters:
   --snapshot FILE  inode snapshot (JSON Lines from 'audit-lens snapshot') to rebuild paths in your view
   --all            every event, not only deletions, renames, failed attempts and removed watches
 
+watch installs audit rules for each folder (its contents and the folder itself), prints every deletion, rename and
+failed attempt as it happens (jsonl: a later line with the same id replaces an earlier one, a path resolved later),
+and removes exactly its rules on Ctrl-C, SIGTERM or SIGHUP. --remove-leftovers first removes rules a helper that
+did not stop cleanly left behind. It needs root.
+
 Inputs default to /var/log/audit (its rotated audit.log.N files, oldest first). '-' reads stdin.
 Exit status: 0 when the input was read (malformed lines are counted on stderr), 2 for a bad option, 1 otherwise.
 `;
@@ -37,7 +44,7 @@ Exit status: 0 when the input was read (malformed lines are counted on stderr), 
 class UsageError extends Error {}
 
 interface Options {
-  command: 'events' | 'summary' | 'snapshot';
+  command: 'events' | 'summary' | 'snapshot' | 'watch';
   keys: string[];
   since?: number;
   until?: number;
@@ -50,14 +57,16 @@ interface Options {
   /** Threads for file inputs (0: decide by input size and cores). */
   jobs: number;
   inputs: string[];
+  /** watch: remove rules a crashed helper left before watching. */
+  removeLeftovers: boolean;
 }
 
 function parseArgs(argv: string[]): Options | 'help' | 'version' {
   if (argv.length === 0 || argv[0] === '-h' || argv[0] === '--help' || argv[0] === 'help') return 'help';
   if (argv[0] === '--version' || argv[0] === '-V') return 'version';
   const command = argv[0];
-  if (command !== 'events' && command !== 'summary' && command !== 'snapshot') {
-    throw new UsageError(`unknown command '${command}' (expected events, summary or snapshot)`);
+  if (command !== 'events' && command !== 'summary' && command !== 'snapshot' && command !== 'watch') {
+    throw new UsageError(`unknown command '${command}' (expected events, summary, snapshot or watch)`);
   }
   const o: Options = {
     command,
@@ -68,6 +77,7 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
     jobs: 0,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     inputs: [],
+    removeLeftovers: false,
   };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -137,13 +147,21 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
       case '--no-color':
         o.color = false;
         break;
+      case '--remove-leftovers':
+        if (command !== 'watch') throw new UsageError(`${flag} is an option of watch`);
+        o.removeLeftovers = true;
+        break;
       default:
         throw new UsageError(`unknown option '${a}'`);
     }
   }
-  const formats = command === 'summary' ? ['table', 'json'] : ['table', 'jsonl', 'json', 'csv'];
+  const formats = command === 'summary' ? ['table', 'json'] : command === 'watch' ? ['table', 'jsonl'] : ['table', 'jsonl', 'json', 'csv'];
   if (command !== 'snapshot' && !formats.includes(o.format)) throw new UsageError(`--format must be one of ${formats.join(', ')}`);
   if (command === 'snapshot' && o.inputs.length !== 1) throw new UsageError('snapshot takes exactly one folder');
+  if (command === 'watch' && o.inputs.length === 0) throw new UsageError('watch needs at least one folder');
+  if (command === 'watch' && (o.keys.length || o.since !== undefined || o.until !== undefined || o.pathPrefix || o.snapshot || o.all)) {
+    throw new UsageError('watch takes folders, --format, --utc, --color and --remove-leftovers only');
+  }
   if (command !== 'snapshot' && o.inputs.length === 0) o.inputs = ['/var/log/audit'];
   return o;
 }
@@ -361,6 +379,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(VERSION + '\n');
       return 0;
     }
+    if (o.command === 'watch') return await runWatch({ ...o, folders: o.inputs.map((f) => path.resolve(f)), format: o.format as 'table' | 'jsonl' });
     if (o.command === 'events') await runEvents(o);
     else if (o.command === 'summary') await runSummary(o);
     else await runSnapshot(o);

@@ -5,10 +5,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeInputs, InputError } from '../core';
-import type { AuditEvent, Diagnostic } from '../core/types';
+import type { AuditEvent, Diagnostic, WatchState } from '../core/types';
 import { Commands, ContextKeys, ContextValues, Views, type ContextKey } from '../constants';
 import { errorText, log } from '../log';
 import { eventFacts, eventRow, type RowKind } from './eventRows';
+import type { EventOrigin, EventSink, HealthIssue } from './sink';
 
 /** Rows per page; the "Load more" node appends the next page. */
 const PAGE_SIZE = 500;
@@ -62,17 +63,42 @@ class LoadMoreNode {
   constructor(readonly remaining: number) {}
 }
 
-type Node = EventNode | LoadMoreNode;
+/** A health problem at the top of the list, with the command that deals with it. */
+class HealthNode {
+  constructor(
+    readonly id: string,
+    readonly issue: HealthIssue,
+  ) {}
+}
+
+/** What each health problem's row runs when clicked. */
+const HEALTH_ACTIONS: Record<HealthIssue['kind'], string | undefined> = {
+  'auditd-missing': undefined,
+  'auditd-stopped': Commands.WatchStartAuditd,
+  'helper-disconnected': Commands.WatchResume,
+  'lost-events': Commands.WatchRaiseBacklog,
+  'leftover-rules': Commands.WatchRemoveLeftovers,
+};
+
+type Node = EventNode | LoadMoreNode | HealthNode;
 
 /** Tree data for the Audit Events view: the events of the last analysis, a page at a time. */
 class EventsProvider implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private nodes: EventNode[] = [];
+  private health: HealthNode[] = [];
   private shown = 0;
 
-  /** Replaces the rows. */
-  set(events: AuditEvent[]): void {
+  /** Replaces the health rows. */
+  setHealth(issues: readonly HealthIssue[]): void {
+    this.health = issues.map((i, n) => new HealthNode(`health:${i.kind}:${n}`, i));
+    this.changed.fire();
+  }
+
+  /** Replaces the rows, keeping how many are shown (a live watch adds rows while the user reads). */
+  set(events: AuditEvent[], keepPage = false): void {
+    const shown = this.shown;
     const seen = new Map<string, number>();
     this.nodes = events.map((ev) => {
       // Ids must be unique: the same event can appear twice when overlapping rotated logs are analysed together.
@@ -80,7 +106,7 @@ class EventsProvider implements vscode.TreeDataProvider<Node> {
       seen.set(ev.id, n + 1);
       return new EventNode(n === 0 ? `event:${ev.id}` : `event:${ev.id}#${n}`, ev);
     });
-    this.shown = Math.min(PAGE_SIZE, this.nodes.length);
+    this.shown = Math.min(keepPage ? Math.max(shown, PAGE_SIZE) : PAGE_SIZE, this.nodes.length);
     this.changed.fire();
   }
 
@@ -96,12 +122,22 @@ class EventsProvider implements vscode.TreeDataProvider<Node> {
 
   getChildren(element?: Node): Node[] {
     if (element) return [];
-    const page: Node[] = this.nodes.slice(0, this.shown);
+    const page: Node[] = [...this.health, ...this.nodes.slice(0, this.shown)];
     if (this.shown < this.nodes.length) page.push(new LoadMoreNode(this.nodes.length - this.shown));
     return page;
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
+    if (node instanceof HealthNode) {
+      const item = new vscode.TreeItem(node.issue.message);
+      item.id = node.id;
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'));
+      item.contextValue = ContextValues.Health;
+      item.tooltip = node.issue.message;
+      const command = HEALTH_ACTIONS[node.issue.kind];
+      if (command) item.command = { command, title: node.issue.kind };
+      return item;
+    }
     if (node instanceof LoadMoreNode) {
       const item = new vscode.TreeItem(vscode.l10n.t('Load {0} more ({1} remaining)', Math.min(PAGE_SIZE, node.remaining), node.remaining));
       item.id = node.id;
@@ -199,28 +235,101 @@ function logDiagnostics(a: Analysis): void {
   if (a.diagnostics.length > MAX_LOGGED_DIAGNOSTICS) log.warn(`… and ${a.diagnostics.length - MAX_LOGGED_DIAGNOSTICS} more diagnostics`);
 }
 
+/**
+ * The live part of the list: what watches captured (newest first), their states and the health problems.
+ * A minimal EventSink so live rows appear in this flat list; the Audit Events tree implements the full contract.
+ */
+class LiveRows implements EventSink {
+  readonly events = new Map<string, AuditEvent>();
+  states: readonly WatchState[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly onChange: () => void,
+    private readonly onHealth: (issues: readonly HealthIssue[]) => void,
+  ) {}
+
+  upsert(origin: EventOrigin, events: readonly AuditEvent[]): void {
+    if (origin.kind !== 'watch') return;
+    for (const e of events) this.events.set(`${origin.key}:${e.id}`, e);
+    this.changed();
+  }
+  diagnostics(): void {}
+  watches(states: readonly WatchState[]): void {
+    this.states = states;
+    this.changed();
+  }
+  health(issues: readonly HealthIssue[]): void {
+    this.onHealth(issues);
+  }
+  clear(origin?: EventOrigin): void {
+    if (!origin) this.events.clear();
+    else if (origin.kind === 'watch') for (const k of [...this.events.keys()]) if (k.startsWith(`${origin.key}:`)) this.events.delete(k);
+    this.changed();
+  }
+
+  /** Newest first. */
+  sorted(): AuditEvent[] {
+    return [...this.events.values()].sort((a, b) => b.timeMs - a.timeMs || b.serial - a.serial);
+  }
+
+  /** Coalesces bursts (an rm -rf sends thousands of events a second) into a few refreshes. */
+  private changed(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.onChange();
+    }, 100);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+/** "Watching 2 folders (armed) · 12 events": the watches at a glance. */
+function watchSummary(states: readonly WatchState[], events: number): string {
+  const running = states.filter((s) => s.state !== 'stopped' && s.state !== 'error');
+  if (running.length === 0 && events === 0) return '';
+  const parts = running.map((s) => `${path.basename(s.folder)} (${s.state}, ${s.key}, ${vscode.l10n.t('{0} events', s.events)}${s.lost > 0 ? `, ${vscode.l10n.t('{0} lost', s.lost)}` : ''})`);
+  const head = running.length > 0 ? vscode.l10n.t('Watching {0}', parts.join(', ')) : vscode.l10n.t('Captured by earlier watches');
+  return `${head} · ${vscode.l10n.t('{0} events', events)}`;
+}
+
+/** The Audit Events view's registration: its disposable and the sink live producers feed. */
+export interface EventsFeature extends vscode.Disposable {
+  readonly sink: EventSink;
+}
+
 /** Registers the Audit Events view and its commands. */
-export function register(_context: vscode.ExtensionContext): vscode.Disposable {
+export function register(_context: vscode.ExtensionContext): EventsFeature {
   const provider = new EventsProvider();
   const view = vscode.window.createTreeView(Views.Events, { treeDataProvider: provider, showCollapseAll: false });
   let abort: AbortController | undefined;
+  let current: Analysis | undefined;
+  const live = new LiveRows(
+    () => void show(current, true),
+    (issues) => provider.setHealth(issues),
+  );
 
-  const show = async (a: Analysis | undefined): Promise<void> => {
-    provider.set(a?.events ?? []);
+  const show = async (a: Analysis | undefined, keepPage = false): Promise<void> => {
+    current = a;
+    const liveEvents = live.sorted();
+    provider.set([...liveEvents, ...(a?.events ?? [])], keepPage);
     const names = a ? a.files.map((f) => path.basename(f)).join(', ') : undefined;
     view.description = names;
     const diag = a ? diagnosticsSummary(a) : '';
     // A message hides the welcome content, so it is set only when there are rows; an empty result shows
     // the "no deletions" welcome, with a link to the log when there were diagnostics.
     // The message leads with the file name: with one view in the container, VS Code does not show the description.
-    view.message =
-      a && a.events.length > 0
-        ? `${names}: ${summarise(a)}${diag ? ` · ${vscode.l10n.t('diagnostics: {0} (see Output › Audit Lens)', diag)}` : ''}`
-        : undefined;
-    view.badge = a && a.events.length > 0 ? { value: a.events.length, tooltip: vscode.l10n.t('{0} events', a.events.length) } : undefined;
+    const watching = watchSummary(live.states, liveEvents.length);
+    const analysed =
+      a && a.events.length > 0 ? `${names}: ${summarise(a)}${diag ? ` · ${vscode.l10n.t('diagnostics: {0} (see Output › Audit Lens)', diag)}` : ''}` : '';
+    view.message = [watching, analysed].filter(Boolean).join(' — ') || undefined;
+    const rows = liveEvents.length + (a?.events.length ?? 0);
+    view.badge = rows > 0 ? { value: rows, tooltip: vscode.l10n.t('{0} events', rows) } : undefined;
     await Promise.all([
-      setContext(ContextKeys.Analyzed, a !== undefined),
-      setContext(ContextKeys.HasEvents, (a?.events.length ?? 0) > 0),
+      setContext(ContextKeys.Analyzed, a !== undefined || watching !== ''),
+      setContext(ContextKeys.HasEvents, rows > 0),
       setContext(ContextKeys.HasDiagnostics, diag !== ''),
     ]);
   };
@@ -291,7 +400,8 @@ export function register(_context: vscode.ExtensionContext): vscode.Disposable {
     }
   };
 
-  return vscode.Disposable.from(
+  const disposable = vscode.Disposable.from(
+    live,
     provider,
     view,
     vscode.commands.registerCommand(Commands.EventsAnalyze, analyze),
@@ -303,4 +413,5 @@ export function register(_context: vscode.ExtensionContext): vscode.Disposable {
     new vscode.Disposable(() => abort?.abort()),
     vscode.commands.registerCommand(Commands.EventsLoadMore, () => provider.loadMore()),
   );
+  return { sink: live, dispose: () => disposable.dispose() };
 }

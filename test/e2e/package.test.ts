@@ -82,14 +82,18 @@ describe('manifest', () => {
     assert.deepEqual(manifest.contributes.viewsContainers.activitybar.map((c) => c.id), [Views.Container]);
     assert.deepEqual(manifest.contributes.views[Views.Container].map((v) => v.id), [Views.Events]);
     assert.ok(manifest.contributes.viewsWelcome.every((w) => w.view === Views.Events));
-    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties), [`${Settings.Section}.${Settings.AuditctlPath}`]);
+    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties), [
+      `${Settings.Section}.${Settings.AuditctlPath}`,
+      `${Settings.Section}.${Settings.WatchMaxStoredEvents}`,
+      `${Settings.Section}.${Settings.HelperTerminal}`,
+    ]);
     assert.deepEqual(manifest.contributes.languages.map((l) => l.id), ['auditlog']);
     assert.deepEqual(manifest.contributes.languages[0].filenamePatterns, ['audit.log', 'audit.log.*']);
   });
 
-  it('activates only on its own views and language, runs in the workspace, and targets VS Code 1.100', () => {
+  it('activates on its own views and language, or after startup (to offer resuming watches), runs in the workspace, and targets VS Code 1.100', () => {
     assert.ok(!(manifest.activationEvents ?? []).includes('*'));
-    for (const e of manifest.activationEvents ?? []) assert.match(e, /^(onView:auditLens\.|onLanguage:auditlog$)/);
+    for (const e of manifest.activationEvents ?? []) assert.match(e, /^(onView:auditLens\.|onLanguage:auditlog$|onStartupFinished$)/);
     assert.deepEqual(manifest.extensionKind, ['workspace']);
     assert.equal(manifest.engines.vscode, '^1.100.0');
     const typesVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', '@types', 'vscode', 'package.json'), 'utf8')) as { version: string }).version;
@@ -123,6 +127,7 @@ describe('VSIX', () => {
     for (const f of [
       'extension/package.json',
       'extension/out/extension.js',
+      'extension/out/helper.js',
       'extension/out/node_modules/node-pty/package.json',
       'extension/out/node_modules/node-pty/lib/index.js',
       'extension/out/node_modules/node-pty/lib/unixTerminal.js',
