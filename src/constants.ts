@@ -10,6 +10,10 @@ export const Commands = {
   EventsLoadMore: 'auditLens.events.loadMore',
   AuditdStatus: 'auditLens.auditd.status',
   LogShow: 'auditLens.log.show',
+  /** `(uri?, { offset?, line? })`: opens a log in the Audit Lens viewer, landing on a record. */
+  ViewerOpen: 'auditLens.viewer.open',
+  /** In an audit.log text editor: peek the other records of the event under the cursor. */
+  GoToEventRecords: 'auditLens.auditlog.goToEventRecords',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -36,6 +40,15 @@ export type ContextKey = (typeof ContextKeys)[keyof typeof ContextKeys];
 export const Settings = {
   Section: 'auditLens',
   AuditctlPath: 'auditd.auditctlPath',
+  /** Audit logs at least this many MB open in the viewer instead of the text editor (0: never). */
+  ViewerThresholdMB: 'viewer.thresholdMB',
+  /** The viewer starts in the interpreted view (like `ausearch -i`). */
+  ViewerInterpreted: 'viewer.interpreted',
+} as const;
+
+/** Custom editor view types. */
+export const CustomEditors = {
+  Viewer: 'auditLens.viewer',
 } as const;
 
 /** Tree item context values, encoding the row's state for menus. */
@@ -49,6 +62,9 @@ export const ContextValues = {
 
 /** The language id for audit.log files. */
 export const AuditLogLanguage = 'auditlog';
+
+/** The language id for audit.rules files (and auditctl arguments). */
+export const AuditRulesLanguage = 'auditrules';
 
 /** The Output channel name users see. */
 export const OutputChannelName = 'Audit Lens';

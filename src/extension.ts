@@ -6,10 +6,15 @@ import { Commands } from './constants';
 import { errorText, initLog, log } from './log';
 import { register as registerStatus } from './helper/statusCommand';
 import { register as registerEvents } from './views/eventsView';
+import { register as registerLanguage } from './language/languageFeatures';
+import { register as registerViewer } from './editor/viewerProvider';
 
 const features: [name: string, register: (context: vscode.ExtensionContext) => vscode.Disposable][] = [
   ['events view', registerEvents],
   ['auditd status', registerStatus],
+  ['audit log language', registerLanguage],
+  // The privileged helper (root-only logs) is wired in when it exists; without it the viewer says what to do.
+  ['viewer', (context) => registerViewer(context, { privileged: undefined })],
 ];
 
 /** Called by VS Code on the first of our activation events. */
