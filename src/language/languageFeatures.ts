@@ -4,10 +4,10 @@
  * audit.rules options and fields (also on auditctl command lines in shell scripts).
  */
 import * as vscode from 'vscode';
-import { explainHeader, explainValue, fieldAt, lineContext, type IdNames } from '../core/explain';
 import { localIdNames } from '../core/idNames';
 import { AuditLogLanguage, AuditRulesLanguage, Commands } from '../constants';
 import { explainRuleAt } from './auditRulesDocs';
+import { logHover } from './logHover';
 import { eventDetail, eventTitle, groupEvents, lineEventId, recordDetail, type LogEvent } from './logEvents';
 
 /** Events shown in the outline; beyond this the outline says how many more there are. */
@@ -27,21 +27,6 @@ function hoverMarkdown(head: string | null, lines: string[]): vscode.MarkdownStr
     if (i < lines.length - 1) md.appendMarkdown('  \n');
   });
   return md;
-}
-
-/** The hover of a record line at a character: header parts and field values, decoded and named. */
-export function logHover(text: string, character: number, ids: IdNames): { range: [number, number]; head: string | null; lines: string[] } | null {
-  const ctx = lineContext(text);
-  const h = ctx.parsed.header;
-  if (!h) return null;
-  if (character >= h.typeStart && character < h.typeStart + h.type.length) return { range: [h.typeStart, h.typeStart + h.type.length], head: null, lines: explainHeader('type', ctx) };
-  if (character >= h.timeStart && character < h.timeStart + h.timeText.length) return { range: [h.timeStart, h.timeStart + h.timeText.length], head: null, lines: explainHeader('time', ctx) };
-  const serialEnd = h.serialStart + String(h.serial).length;
-  if (character >= h.serialStart && character < serialEnd) return { range: [h.serialStart, serialEnd], head: null, lines: explainHeader('serial', ctx) };
-  const f = fieldAt(ctx.parsed, character);
-  if (!f || f.name === '' || f.enriched) return null;
-  const e = explainValue(f.name, text.slice(f.valueStart, f.valueEnd), ctx, ids);
-  return e ? { range: [f.nameStart, f.valueEnd], head: null, lines: e.detail } : null;
 }
 
 /** The lines of the event a line belongs to, found near it (records of one event are written together). */
