@@ -131,7 +131,7 @@ interface EventTemplate {
   uring: boolean;
 }
 
-interface Seed {
+export interface Seed {
   files: string[];
   events: EventTemplate[];
   candidates: number;
@@ -139,7 +139,7 @@ interface Seed {
   skippedDaemon: number;
 }
 
-function defaultSeeds(): string[] {
+export function defaultSeeds(): string[] {
   const dir = path.join(repoRoot, 'test', 'fixtures', 'recorded');
   const fixtures = existsSync(dir)
     ? readdirSync(dir)
@@ -179,7 +179,7 @@ async function interestingIds(file: string): Promise<Set<string>> {
   return ids;
 }
 
-async function loadSeed(files: string[]): Promise<Seed> {
+export async function loadSeed(files: string[]): Promise<Seed> {
   const seed: Seed = { files, events: [], candidates: 0, skippedLines: 0, skippedDaemon: 0 };
   for (const file of files) {
     const interesting = await interestingIds(file);
@@ -239,7 +239,7 @@ async function loadSeed(files: string[]): Promise<Seed> {
 // ---------------------------------------------------------------------------------------------------------------
 // The replayed log.
 
-interface LogPart {
+export interface LogPart {
   file: string;
   bytes: number;
   events: number;
@@ -307,7 +307,7 @@ function recipeOf(seed: Seed, sizeBytes: number): string {
   return h.digest('hex').slice(0, 16);
 }
 
-function generate(seed: Seed, sizeBytes: number, full: string, quarter: string): { full: LogPart; quarter: LogPart } {
+export function generate(seed: Seed, sizeBytes: number, full: string, quarter: string): { full: LogPart; quarter: LogPart } {
   const rnd = prng(0x5eed);
   const share = Math.min(1, (BENCH_SHARE * seed.events.length) / Math.max(1, seed.candidates));
   const bgIndex = new Map<string, number>();

@@ -234,7 +234,10 @@ function renderLine(row: HTMLDivElement, line: LogLine | undefined, lineNo: numb
   }
   if (target === line.offset) row.classList.add('target');
   if (search && search.hits.length > 0 && search.hits[search.current]?.offset === line.offset) row.classList.add('current-hit');
-  const segs: Segment[] = interpreted ? interpretedSegments(line.text, ids) : rawSegments(line.text);
+  const segs: Segment[] = (interpreted ? interpretedSegments(line.text, ids) : rawSegments(line.text)).map((s) =>
+    // The ENRICHED separator (\x1d) has no glyph: show a thin bar in its place (one character, so offsets hold).
+    s.kind === 'separator' ? { text: '\u2502', kind: s.kind } : s,
+  );
   const shown = segs.map((s) => s.text).join('');
   const marks = matchRanges(shown);
   // Hover titles (raw view): what a value means, e.g. the argv of a hex proctitle.
@@ -320,6 +323,7 @@ function render(): void {
       if (off === undefined) {
         row.className = 'row empty';
         row.replaceChildren();
+        row.removeAttribute('data-offset');
         continue;
       }
       const line = cache.get(off);
@@ -378,7 +382,7 @@ function renderStatus(): void {
   } else {
     const l = lines[top];
     if (l) parts.push(`@${l.offset} (${size > 0 ? ((100 * l.offset) / size).toFixed(1) : '0'}%)`);
-    if (firstLine !== null) parts.push(`${firstLine + top}`);
+    if (firstLine !== null) parts.push(fmt(S.line, firstLine + top));
   }
   if (indexDone) parts.push(fmt(S.lines, indexedLines.toLocaleString()));
   else if (size > 0) parts.push(fmt(S.indexing, pct(indexedBytes, size)));
@@ -656,7 +660,7 @@ function addHits(hits: SearchHit[]): void {
     row.dataset.offset = String(hit.offset);
     row.dataset.index = String(i);
     // The hit's text with its matches marked (the first 400 characters: enough to recognise a record).
-    const text = hit.text.slice(0, 400);
+    const text = hit.text.slice(0, 400).replace(/\x1d/g, '\u2502');
     let at = 0;
     for (const [s, e] of hit.ranges) {
       if (s >= text.length) break;

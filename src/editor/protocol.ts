@@ -58,6 +58,7 @@ export type ViewerStrings = Record<
   | 'filtered'
   | 'indexing'
   | 'lines'
+  | 'line'
   | 'more'
   | 'previousHit'
   | 'nextHit'

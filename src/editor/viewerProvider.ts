@@ -66,6 +66,7 @@ function viewerStrings(): ViewerStrings {
     filtered: t('{0} records match the filter', '{0}'),
     indexing: t('indexing {0}%', '{0}'),
     lines: t('{0} lines', '{0}'),
+    line: t('line {0}', '{0}'),
     more: t('(first {0} shown)', '{0}'),
     previousHit: t('Previous result'),
     nextHit: t('Next result'),
@@ -347,6 +348,30 @@ async function pickLog(): Promise<vscode.Uri | undefined> {
   return picked?.[0];
 }
 
+/**
+ * The open command's arguments: `(uri | path, { offset?, line? })`, or one object `{ path | uri, offset?, line? }`
+ * (what a keybinding or a command link can pass), or nothing (the active log, else a file dialog).
+ */
+async function openArgs(arg: unknown, target: unknown): Promise<[vscode.Uri | undefined, RevealTarget | undefined]> {
+  const asTarget = (v: unknown): RevealTarget | undefined => {
+    // The explorer passes the multi-selection (an array) second: only an object with offset/line is a target.
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const o = v as Record<string, unknown>;
+    const t: RevealTarget = {};
+    if (typeof o.offset === 'number') t.offset = o.offset;
+    if (typeof o.line === 'number') t.line = o.line;
+    return t.offset === undefined && t.line === undefined ? undefined : t;
+  };
+  if (arg instanceof vscode.Uri) return [arg, asTarget(target)];
+  if (typeof arg === 'string') return [vscode.Uri.file(arg), asTarget(target)];
+  if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
+    const o = arg as Record<string, unknown>;
+    const uri = typeof o.uri === 'string' ? vscode.Uri.parse(o.uri) : typeof o.path === 'string' ? vscode.Uri.file(o.path) : undefined;
+    if (uri) return [uri, asTarget(o)];
+  }
+  return [await pickLog(), undefined];
+}
+
 /** Reopens big audit logs that were opened in the text editor in the viewer instead. */
 async function redirectLargeLog(provider: ViewerProvider, tab: vscode.Tab): Promise<void> {
   if (!(tab.input instanceof vscode.TabInputText) || tab.input.uri.scheme !== 'file') return;
@@ -380,11 +405,8 @@ export function register(context: vscode.ExtensionContext, deps: ViewerDeps): vs
       webviewOptions: { retainContextWhenHidden: false },
     }),
     vscode.commands.registerCommand(Commands.ViewerOpen, async (arg?: unknown, target?: unknown) => {
-      const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.file(arg) : await pickLog();
-      if (!uri) return;
-      // The explorer passes the selection as a second argument: only an object with offset/line is a target.
-      const t = target && typeof target === 'object' && !Array.isArray(target) ? (target as RevealTarget) : undefined;
-      await provider.open(uri, t);
+      const [uri, t] = await openArgs(arg, target);
+      if (uri) await provider.open(uri, t);
     }),
     vscode.window.tabGroups.onDidChangeTabs((e) => {
       for (const tab of e.opened) redirectLargeLog(provider, tab).catch((err) => log.warn(`viewer: ${errorText(err)}`));
