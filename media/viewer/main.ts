@@ -82,6 +82,9 @@ let loadingBack = false;
 let loadingFwd = false;
 /** The row to flash after a jump. */
 let target: number | null = null;
+/** Rows of context to show above a revealed line once the lines before it have come. */
+let contextRows = 0;
+const CONTEXT_ROWS = 3;
 
 /** A filtered view: the matching lines' offsets, in file order. */
 let filter: { id: number; offsets: number[]; top: number; done: boolean; scanned: number; total: number } | null = null;
@@ -91,6 +94,8 @@ let cacheLoading = false;
 
 /** The current search. */
 let search: { id: number; query: string; mode: SearchMode; caseSensitive: boolean; hits: SearchHit[]; done: boolean; capped: boolean; scanned: number; total: number; current: number; error?: string } | null = null;
+/** Offsets of the current search's hits. */
+const hitOffsets = new Set<number>();
 let nextId = 1;
 const pending = new Map<number, (m: HostMessage) => void>();
 
@@ -239,7 +244,8 @@ function renderLine(row: HTMLDivElement, line: LogLine | undefined, lineNo: numb
     s.kind === 'separator' ? { text: '\u2502', kind: s.kind } : s,
   );
   const shown = segs.map((s) => s.text).join('');
-  const marks = matchRanges(shown);
+  // A field=value search may match through a decoded or interpreted value: mark only rows the host found.
+  const marks = search?.mode === 'field' && !hitOffsets.has(line.offset) ? [] : matchRanges(shown);
   // Hover titles (raw view): what a value means, e.g. the argv of a hex proctitle.
   const titles = new Map<number, string>();
   if (!interpreted && h) {
@@ -421,6 +427,10 @@ function ensure(): void {
       const fresh = a.lines.filter((l) => l.end <= lines[0].offset);
       lines = fresh.concat(lines);
       top += fresh.length;
+      if (contextRows > 0) {
+        top = Math.max(0, top - contextRows);
+        contextRows = 0;
+      }
       atStart = a.atStart;
       firstLine = firstLine !== null ? firstLine - fresh.length : a.firstLine;
       if (lines.length > MAX_WINDOW) {
@@ -474,6 +484,7 @@ function revealOffset(offset: number, flash = false): void {
   generation++;
   const gen = generation;
   target = flash ? offset : null;
+  contextRows = flash ? CONTEXT_ROWS : 0;
   const reqId = nextId++;
   request<Extract<HostMessage, { type: 'lines' }>>({ type: 'getLines', reqId, offset, direction: 'forward', count: PAGE }, (a) => {
     if (gen !== generation) return;
@@ -611,6 +622,7 @@ function startSearch(): void {
   }
   search = { id: nextId++, query, mode, caseSensitive: caseBox.checked, hits: [], done: false, capped: false, scanned: 0, total: size, current: -1 };
   setMarks(q, mode, caseBox.checked);
+  hitOffsets.clear();
   resultsList.replaceChildren();
   results.classList.remove('hidden');
   post({ type: 'search', searchId: search.id, query: q, mode, caseSensitive: caseBox.checked });
@@ -656,6 +668,7 @@ function addHits(hits: SearchHit[]): void {
   for (const hit of hits) {
     const i = search.hits.length;
     search.hits.push(hit);
+    hitOffsets.add(hit.offset);
     const row = el('div', 'hit');
     row.dataset.offset = String(hit.offset);
     row.dataset.index = String(i);
@@ -827,7 +840,10 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
       measure();
       const restore = vscode.getState()?.offset;
       setWindow(m.page);
-      if (m.reveal !== null && m.page.lines[0]) target = m.page.lines[0].offset;
+      if (m.reveal !== null && m.page.lines[0]) {
+        target = m.page.lines[0].offset;
+        contextRows = CONTEXT_ROWS;
+      }
       render();
       ensure();
       if (m.reveal === null && restore !== undefined && restore > 0) revealOffset(restore);

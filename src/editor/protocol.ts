@@ -59,7 +59,6 @@ export type ViewerStrings = Record<
   | 'indexing'
   | 'lines'
   | 'line'
-  | 'more'
   | 'previousHit'
   | 'nextHit'
   | 'rotated'

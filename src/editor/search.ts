@@ -10,6 +10,8 @@ import { linesForward, MAX_SHOWN_LINE } from './pager';
 import type { SearchHit, SearchMode } from './protocol';
 
 const CHUNK = 4 << 20;
+/** The first read is small, so the first results of a search show at once. */
+const FIRST_CHUNK = 256 << 10;
 /** A search stops listing after this many hits (the count says so). */
 export const MAX_HITS = 5000;
 /** Batches go out at least this often while hits come in, so the first ones show at once. */
@@ -24,8 +26,10 @@ async function scanLines(
 ): Promise<void> {
   const total = await src.size();
   let pos = 0;
+  let chunk = FIRST_CHUNK;
   while (pos < total && !signal.aborted) {
-    const buf = await src.read(pos, Math.min(CHUNK, total - pos));
+    const buf = await src.read(pos, Math.min(chunk, total - pos));
+    chunk = CHUNK;
     if (buf.length === 0) break;
     let end = buf.lastIndexOf(10) + 1;
     // The last piece of the file, or a line longer than a chunk: take it whole.
@@ -180,7 +184,8 @@ function utf8Ranges(latin1Line: string, rs: [number, number][]): [number, number
 export async function searchLog(src: ByteSource, matcher: Matcher, signal: AbortSignal, onBatch: (b: SearchBatch) => void): Promise<void> {
   let pending: SearchHit[] = [];
   let count = 0;
-  let lastSent = Date.now();
+  // The first hits go out as soon as a chunk has any.
+  let lastSent = 0;
   let scanned = 0;
   let total = 0;
   const local = new AbortController();
@@ -251,7 +256,7 @@ export async function filterLog(src: ByteSource, keys: string[], types: string[]
   const matchedIds = new Set<string>();
   const matchedOrder: string[] = [];
   let pending: number[] = [];
-  let lastSent = Date.now();
+  let lastSent = 0;
   const take = (offset: number): void => {
     pending.push(offset);
   };

@@ -39,41 +39,39 @@ const MAX_PAGE_LINES = 2000;
 const LOG_NAME = /(^audit\.log(\.\d+)?$)|(\.audit\.log$)/;
 
 function viewerStrings(): ViewerStrings {
-  const t = vscode.l10n.t;
   return {
-    search: t('Search'),
-    searchPlaceholder: t('Search: text, /regex/ or field=value (e.g. syscall=unlinkat name=*.txt)'),
-    modeText: t('Text'),
-    modeRegex: t('Regex'),
-    modeField: t('field=value'),
-    matchCase: t('Match case'),
-    cancel: t('Cancel'),
-    raw: t('Raw'),
-    interpreted: t('Interpreted'),
-    filterKeys: t('Keys (comma-separated)'),
-    filterTypes: t('Record types (comma-separated)'),
-    applyFilter: t('Filter'),
-    clearFilter: t('Show all'),
-    goTo: t('Go'),
-    goToPlaceholder: t('Go to: time (2026-11-25 06:20, today, epoch), :line or @byte offset'),
-    follow: t('Follow'),
-    top: t('Top'),
-    end: t('End'),
-    results: t('{0} results', '{0}'),
-    noResults: t('No results'),
-    searching: t('Searching… {0}%', '{0}'),
-    filtering: t('Filtering… {0}%', '{0}'),
-    filtered: t('{0} records match the filter', '{0}'),
-    indexing: t('indexing {0}%', '{0}'),
-    lines: t('{0} lines', '{0}'),
-    line: t('line {0}', '{0}'),
-    more: t('(first {0} shown)', '{0}'),
-    previousHit: t('Previous result'),
-    nextHit: t('Next result'),
-    rotated: t('The log was rotated: showing the new file.'),
-    truncated: t('The log was truncated: reloaded.'),
-    badTime: t('Not a time, :line or @offset: {0}', '{0}'),
-    noRecordAtTime: t('No record at or after that time.'),
+    search: vscode.l10n.t('Search'),
+    searchPlaceholder: vscode.l10n.t('Search: text, /regex/ or field=value (e.g. syscall=unlinkat name=*.txt)'),
+    modeText: vscode.l10n.t('Text'),
+    modeRegex: vscode.l10n.t('Regex'),
+    modeField: vscode.l10n.t('field=value'),
+    matchCase: vscode.l10n.t('Match case'),
+    cancel: vscode.l10n.t('Cancel'),
+    raw: vscode.l10n.t('Raw'),
+    interpreted: vscode.l10n.t('Interpreted'),
+    filterKeys: vscode.l10n.t('Keys (comma-separated)'),
+    filterTypes: vscode.l10n.t('Record types (comma-separated)'),
+    applyFilter: vscode.l10n.t('Filter'),
+    clearFilter: vscode.l10n.t('Show all'),
+    goTo: vscode.l10n.t('Go'),
+    goToPlaceholder: vscode.l10n.t('Go to: time (2026-11-25 06:20, today, epoch), :line or @byte offset'),
+    follow: vscode.l10n.t('Follow'),
+    top: vscode.l10n.t('Top'),
+    end: vscode.l10n.t('End'),
+    results: vscode.l10n.t('{0} results', '{0}'),
+    noResults: vscode.l10n.t('No results'),
+    searching: vscode.l10n.t('Searching… {0}%', '{0}'),
+    filtering: vscode.l10n.t('Filtering… {0}%', '{0}'),
+    filtered: vscode.l10n.t('{0} records match the filter', '{0}'),
+    indexing: vscode.l10n.t('indexing {0}%', '{0}'),
+    lines: vscode.l10n.t('{0} lines', '{0}'),
+    line: vscode.l10n.t('line {0}', '{0}'),
+    previousHit: vscode.l10n.t('Previous result'),
+    nextHit: vscode.l10n.t('Next result'),
+    rotated: vscode.l10n.t('The log was rotated: showing the new file.'),
+    truncated: vscode.l10n.t('The log was truncated: reloaded.'),
+    badTime: vscode.l10n.t('Not a time, :line or @offset: {0}', '{0}'),
+    noRecordAtTime: vscode.l10n.t('No record at or after that time.'),
   };
 }
 
@@ -100,6 +98,8 @@ class ViewerSession implements DocumentListener {
   private readonly searches = new Map<number, AbortController>();
   private readonly filters = new Map<number, AbortController>();
   private readonly subs: vscode.Disposable[] = [];
+
+  private readonly opened = performance.now();
 
   constructor(
     private readonly doc: ViewerDocument,
@@ -157,6 +157,7 @@ class ViewerSession implements DocumentListener {
   private async handle(m: ViewMessage): Promise<void> {
     const src = this.doc.bytes;
     if (m.type === 'ready') {
+      const ready = performance.now();
       if (!src) {
         this.post({ type: 'error', ...openErrorMessage(this.doc) });
         return;
@@ -179,6 +180,8 @@ class ViewerSession implements DocumentListener {
         page: await this.forward(src, reveal ?? 0, INIT_PAGE_LINES, size),
       });
       if (this.doc.index) this.onIndex(this.doc.index.indexedLines, this.doc.index.indexedBytes, this.doc.index.indexedBytes >= size);
+      // How long the webview took to start, and the host to answer: what "first screen" is made of.
+      log.info(`viewer: ${this.doc.uri.fsPath} (${size} bytes): webview ready after ${(ready - this.opened).toFixed(0)} ms, first page sent after ${(performance.now() - this.opened).toFixed(0)} ms`);
       return;
     }
     if (!src) return;
@@ -402,7 +405,8 @@ export function register(context: vscode.ExtensionContext, deps: ViewerDeps): vs
   return vscode.Disposable.from(
     vscode.window.registerCustomEditorProvider(CustomEditors.Viewer, provider, {
       supportsMultipleEditorsPerDocument: true,
-      webviewOptions: { retainContextWhenHidden: false },
+      // The webview holds a few thousand lines at most (a few MB): keeping it while hidden makes tab switches instant.
+      webviewOptions: { retainContextWhenHidden: true },
     }),
     vscode.commands.registerCommand(Commands.ViewerOpen, async (arg?: unknown, target?: unknown) => {
       const [uri, t] = await openArgs(arg, target);
