@@ -145,6 +145,22 @@ describe('audit logs in code-server', { timeout: 12 * 60_000 }, () => {
     await page.keyboard.press('Escape');
   });
 
+  check('Go to Other Records of This Event peeks the other records of the event under the cursor', async () => {
+    const lines = readFileSync(path.join(server.workspace, 'audit.log'), 'utf8').split('\n');
+    const n = lines.findIndex((l) => l.startsWith('type=SYSCALL') && l.includes('syscall=263'));
+    const serial = /:(\d+)\)/.exec(lines[n])![1];
+    const others = lines.filter((l, i) => i !== n && l.includes(`:${serial}):`)).length;
+    await runCommand(page, 'Go to Line/Column...');
+    await page.keyboard.type(String(n + 1));
+    await page.keyboard.press('Enter');
+    await runCommand(page, 'Audit Lens: Go to Other Records of This Event');
+    const title = page.locator('.peekview-widget .peekview-title');
+    await title.waitFor({ timeout: 15_000 });
+    // The peek's title counts the locations: "Locations (N)".
+    assert.match((await title.innerText()).replace(/\s+/g, ' '), new RegExp(`\\(${others}\\)`));
+    await page.keyboard.press('Escape');
+  });
+
   check('opens a big log in the Audit Lens viewer instead of the text editor and shows its first lines, coloured', async () => {
     const t0 = Date.now();
     await openFile(page, big);
@@ -210,6 +226,23 @@ describe('audit logs in code-server', { timeout: 12 * 60_000 }, () => {
     const row = rows.find((x) => x.offset === want.offset)!;
     assert.equal(row.text.replace('\u2502', '\x1d'), want.text);
     assert.equal(row.gutter, String(REVEAL_LINE));
+  });
+
+  check('jumps to a local time typed in Go to', async () => {
+    const want = lineOfFile(big, REVEAL_LINE + 5000);
+    const sec = Number(/audit\((\d+)\./.exec(want.text)![1]);
+    const d = new Date(sec * 1000);
+    const p2 = (x: number): string => String(x).padStart(2, '0');
+    const typed = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+    // Expected: the first record of that second, found here by reading the file.
+    const buf = readFileSync(big);
+    const needle = Buffer.from(`msg=audit(${sec}.`);
+    const hit = buf.indexOf(needle);
+    const expectedOffset = buf.lastIndexOf(10, hit) + 1;
+    const frame = await viewerFrame(page);
+    await frame.locator('.goto-input').fill(typed);
+    await frame.locator('.goto-input').press('Enter');
+    await waitForRows(page, (r) => r.some((x) => x.offset === expectedOffset && x.classes.includes('target')));
   });
 
   check('shows a recorded hostile file name as text in the interpreted view and runs nothing', async () => {

@@ -167,3 +167,35 @@ describe('auditlog grammar', () => {
     assert.equal(scopeOf('\x00\x01 not a record', 'not'), 'invalid.illegal.unrecognized.auditlog');
   });
 });
+
+describe('auditrules grammar', () => {
+  let rules: LoadedGrammar;
+  before(async () => {
+    rules = await loadGrammar('source.auditrules');
+  });
+  const leaf = (line: string, needle: string, at = 0): string => {
+    const i = line.indexOf(needle);
+    assert.ok(i >= 0, needle);
+    return rules.tokenizeLines([line])[0][i + at]?.at(-1) ?? '';
+  };
+
+  it('scopes options, lists and actions, fields, operators, values, syscalls, keys, paths and permissions', () => {
+    // The rule shapes the fixture recorder adds (test/fixtures/recorded/README.md).
+    const exit = '-a always,exit -F arch=b64 -S unlinkat,renameat2 -F path=/tmp/vol -F perm=wa -F auid!=4294967295 -k al_case_1';
+    assert.equal(leaf(exit, '-a'), 'keyword.other.option.auditrules');
+    assert.equal(leaf(exit, 'always'), 'constant.language.list.auditrules');
+    assert.equal(leaf(exit, 'exit'), 'constant.language.list.auditrules');
+    assert.equal(leaf(exit, 'arch'), 'variable.other.field.auditrules');
+    assert.equal(leaf(exit, '!='), 'keyword.operator.comparison.auditrules');
+    assert.equal(leaf(exit, '4294967295'), 'constant.numeric.auditrules');
+    assert.equal(leaf(exit, 'b64'), 'string.unquoted.value.auditrules');
+    assert.equal(leaf(exit, 'renameat2'), 'entity.name.function.syscall.auditrules');
+    assert.equal(leaf(exit, 'al_case_1'), 'variable.other.constant.key.auditrules');
+    const watch = '-w /tmp/vol -p wa -k al_case_1';
+    assert.equal(leaf(watch, '/tmp/vol'), 'string.unquoted.path.auditrules');
+    assert.equal(leaf(watch, 'wa'), 'constant.character.permission.auditrules');
+    assert.equal(leaf('## audit.rules', 'audit'), 'comment.line.number-sign.auditrules');
+    assert.equal(leaf('-b 8192', '8192'), 'constant.numeric.auditrules');
+    assert.equal(leaf('--backlog_wait_time 60000', '--backlog'), 'keyword.other.option.auditrules');
+  });
+});
