@@ -5,6 +5,7 @@
  */
 import { explainValue, interpretedSegments, lineContext, rawSegments, type IdNames, type Segment } from '../../src/core/explain';
 import { parseLine } from '../../src/core/tokenize';
+import { regexRanges } from '../../src/editor/ranges';
 import type { HostMessage, LinesPage, LogLine, SearchHit, SearchMode, ViewerStrings, ViewMessage } from '../../src/editor/protocol';
 
 interface State {
@@ -287,17 +288,7 @@ function renderLine(row: HTMLDivElement, line: LogLine | undefined, lineNo: numb
 /** The search's matches in displayed text (string indexes), for highlighting rows. */
 let markRe: RegExp | null = null;
 function matchRanges(text: string): [number, number][] {
-  if (!markRe) return [];
-  const out: [number, number][] = [];
-  markRe.lastIndex = 0;
-  for (let m = markRe.exec(text); m && out.length < 50; m = markRe.exec(text)) {
-    if (m[0].length === 0) {
-      markRe.lastIndex++;
-      continue;
-    }
-    out.push([m.index, m.index + m[0].length]);
-  }
-  return out;
+  return markRe ? regexRanges(markRe, text) : [];
 }
 
 function setMarks(query: string, mode: SearchMode, caseSensitive: boolean): void {

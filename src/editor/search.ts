@@ -8,6 +8,7 @@ import { parseLine } from '../core/tokenize';
 import type { ByteSource } from '../helper/privileged';
 import { linesForward, MAX_SHOWN_LINE } from './pager';
 import type { SearchHit, SearchMode } from './protocol';
+import { regexRanges } from './ranges';
 
 const CHUNK = 4 << 20;
 /** The first read is small, so the first results of a search show at once. */
@@ -117,15 +118,7 @@ function latin1Of(s: string): string {
 }
 
 function ranges(re: RegExp, line: string): [number, number][] | null {
-  const out: [number, number][] = [];
-  re.lastIndex = 0;
-  for (let m = re.exec(line); m && out.length < 50; m = re.exec(line)) {
-    if (m[0].length === 0) {
-      re.lastIndex++;
-      continue;
-    }
-    out.push([m.index, m.index + m[0].length]);
-  }
+  const out = regexRanges(re, line);
   return out.length > 0 ? out : null;
 }
 

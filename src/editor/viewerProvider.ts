@@ -92,11 +92,37 @@ function openErrorMessage(doc: ViewerDocument): { message: string; detail?: stri
   return { message: vscode.l10n.t('Cannot read {0}: {1}', file, err.message) };
 }
 
+/** Running scans (searches or filters) by id, each cancellable. */
+class Jobs {
+  private readonly running = new Map<number, AbortController>();
+
+  /** Runs a scan under a fresh signal, forgetting it when done. */
+  async run(id: number, scan: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const ctl = new AbortController();
+    this.running.set(id, ctl);
+    try {
+      await scan(ctl.signal);
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  cancel(id: number): void {
+    this.running.get(id)?.abort();
+    this.running.delete(id);
+  }
+
+  abortAll(): void {
+    for (const c of this.running.values()) c.abort();
+    this.running.clear();
+  }
+}
+
 /** One webview panel showing a document: answers its requests, runs its searches, relays size changes. */
 class ViewerSession implements DocumentListener {
   following = false;
-  private readonly searches = new Map<number, AbortController>();
-  private readonly filters = new Map<number, AbortController>();
+  private readonly searches = new Jobs();
+  private readonly filters = new Jobs();
   private readonly subs: vscode.Disposable[] = [];
 
   private readonly opened = performance.now();
@@ -203,8 +229,7 @@ class ViewerSession implements DocumentListener {
         this.post({ type: 'linesAt', reqId: m.reqId, lines: await linesAt(src, m.offsets.slice(0, MAX_PAGE_LINES)) });
         return;
       case 'search': {
-        for (const c of this.searches.values()) c.abort();
-        this.searches.clear();
+        this.searches.abortAll();
         let matcher;
         try {
           matcher = compileSearch(m.query, m.mode, m.caseSensitive);
@@ -212,28 +237,18 @@ class ViewerSession implements DocumentListener {
           this.post({ type: 'searchHits', searchId: m.searchId, hits: [], scanned: 0, total: 0, done: true, capped: false, error: errorText(err) });
           return;
         }
-        const ctl = new AbortController();
-        this.searches.set(m.searchId, ctl);
-        await searchLog(src, matcher, ctl.signal, (b) => this.post({ type: 'searchHits', searchId: m.searchId, ...b }));
-        this.searches.delete(m.searchId);
+        await this.searches.run(m.searchId, (signal) => searchLog(src, matcher, signal, (b) => this.post({ type: 'searchHits', searchId: m.searchId, ...b })));
         return;
       }
       case 'cancelSearch':
-        this.searches.get(m.searchId)?.abort();
-        this.searches.delete(m.searchId);
+        this.searches.cancel(m.searchId);
         return;
-      case 'filter': {
-        for (const c of this.filters.values()) c.abort();
-        this.filters.clear();
-        const ctl = new AbortController();
-        this.filters.set(m.filterId, ctl);
-        await filterLog(src, m.keys, m.types, ctl.signal, (b) => this.post({ type: 'filterHits', filterId: m.filterId, ...b }));
-        this.filters.delete(m.filterId);
+      case 'filter':
+        this.filters.abortAll();
+        await this.filters.run(m.filterId, (signal) => filterLog(src, m.keys, m.types, signal, (b) => this.post({ type: 'filterHits', filterId: m.filterId, ...b })));
         return;
-      }
       case 'cancelFilter':
-        this.filters.get(m.filterId)?.abort();
-        this.filters.delete(m.filterId);
+        this.filters.cancel(m.filterId);
         return;
       case 'jump': {
         const t = m.target.trim();
@@ -265,8 +280,8 @@ class ViewerSession implements DocumentListener {
   }
 
   dispose(): void {
-    for (const c of this.searches.values()) c.abort();
-    for (const c of this.filters.values()) c.abort();
+    this.searches.abortAll();
+    this.filters.abortAll();
     vscode.Disposable.from(...this.subs).dispose();
   }
 }
