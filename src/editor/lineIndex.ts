@@ -7,7 +7,9 @@ import type { ByteSource } from '../helper/privileged';
 
 /** Lines between checkpoints. */
 export const STEP = 1024;
-const CHUNK = 4 << 20;
+const CHUNK = 1 << 20;
+/** Pause between chunks: the index runs in the background and leaves the CPU to what the user is doing. */
+const PAUSE_MS = 1;
 
 export class LineIndex {
   /** checkpoints[k] = byte offset where line k*STEP (0-based) starts. */
@@ -74,8 +76,8 @@ export class LineIndex {
       }
       this.scanned = at + lastNl + 1;
       this.onProgress(this.lines, this.scanned, false);
-      // Let page requests in between chunks.
-      await new Promise((r) => setImmediate(r));
+      // Let page requests in between chunks, and the CPU to the workbench.
+      await new Promise((r) => setTimeout(r, PAUSE_MS));
       if (this.scanned >= size) size = await this.src.size();
     }
     this.onProgress(this.lines, this.scanned, true);

@@ -10,7 +10,8 @@ import { linesForward, MAX_SHOWN_LINE } from './pager';
 import type { SearchHit, SearchMode } from './protocol';
 import { regexRanges } from './ranges';
 
-const CHUNK = 4 << 20;
+/** Read size of whole-log scans: big enough to be fast, small enough to keep the host's memory flat. */
+const CHUNK = 1 << 20;
 /** The first read is small, so the first results of a search show at once. */
 const FIRST_CHUNK = 256 << 10;
 /** A search stops listing after this many hits (the count says so). */

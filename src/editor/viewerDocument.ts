@@ -8,6 +8,8 @@ import { errorText, log } from '../log';
 import { LocalByteSource, openLog, OpenError } from './byteSource';
 import { LineIndex } from './lineIndex';
 
+/** How long after the first screen the line index starts. */
+const INDEX_DELAY_MS = 1000;
 /** How often the size of an open log is checked (growth, truncation, rotation). */
 const WATCH_MS = 1000;
 
@@ -29,6 +31,9 @@ export class ViewerDocument implements vscode.CustomDocument {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
   private disposed = false;
+  /** When VS Code asked for the document, and when it was open (performance.now()). */
+  readonly openedAt = performance.now();
+  readyAt = 0;
 
   private constructor(readonly uri: vscode.Uri) {}
 
@@ -42,6 +47,7 @@ export class ViewerDocument implements vscode.CustomDocument {
       doc.openError = err instanceof OpenError ? err : new OpenError(errorText(err), (err as NodeJS.ErrnoException).code);
       log.warn(`viewer: cannot open ${uri.fsPath}: ${errorText(err)}`);
     }
+    doc.readyAt = performance.now();
     return doc;
   }
 
@@ -60,7 +66,15 @@ export class ViewerDocument implements vscode.CustomDocument {
     this.index = new LineIndex(src, (lines, bytes, done) => {
       for (const l of this.listeners) l.onIndex(lines, bytes, done);
     });
-    void this.index.update();
+    // Indexing starts when a panel has its first screen (startIndex), so it never delays that screen.
+    if (this.listeners.size > 0) void this.index.update();
+  }
+
+  /** Starts (or resumes) the background line index, a moment after the first screen so it does not slow it down. */
+  startIndex(): void {
+    setTimeout(() => {
+      if (!this.disposed) void this.index?.update();
+    }, INDEX_DELAY_MS);
   }
 
   /** Adds a panel; the size watch runs while any panel is open. */

@@ -6,7 +6,7 @@
  * instead of the text editor for logs above `auditLens.viewer.thresholdMB`.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseTimeSpec } from '../cli/timeSpec';
@@ -205,9 +205,14 @@ class ViewerSession implements DocumentListener {
         reveal,
         page: await this.forward(src, reveal ?? 0, INIT_PAGE_LINES, size),
       });
+      this.doc.startIndex();
       if (this.doc.index) this.onIndex(this.doc.index.indexedLines, this.doc.index.indexedBytes, this.doc.index.indexedBytes >= size);
       // How long the webview took to start, and the host to answer: what "first screen" is made of.
-      log.info(`viewer: ${this.doc.uri.fsPath} (${size} bytes): webview ready after ${(ready - this.opened).toFixed(0)} ms, first page sent after ${(performance.now() - this.opened).toFixed(0)} ms`);
+      const asked = this.doc.openedAt;
+      log.info(
+        `viewer: ${this.doc.uri.fsPath} (${size} bytes): document opened in ${(this.doc.readyAt - asked).toFixed(0)} ms, editor after ${(this.opened - asked).toFixed(0)} ms, ` +
+          `webview ready after ${(ready - asked).toFixed(0)} ms, first page sent after ${(performance.now() - asked).toFixed(0)} ms`,
+      );
       return;
     }
     if (!src) return;
@@ -286,23 +291,34 @@ class ViewerSession implements DocumentListener {
   }
 }
 
+/** The webview's script and style, read once from the extension (they are ours, never log text). */
+let assets: { script: string; style: string } | undefined;
+function webviewAssets(extensionUri: vscode.Uri): { script: string; style: string } {
+  assets ??= {
+    // Inlined, so the first screen waits for no fetch through the webview's service worker. `</script` cannot
+    // end the element early: the bundle is escaped for that.
+    script: readFileSync(path.join(extensionUri.fsPath, 'out', 'webview', 'viewer.js'), 'utf8').replace(/<\/(script)/gi, '<\\/$1'),
+    style: readFileSync(path.join(extensionUri.fsPath, 'media', 'viewer', 'viewer.css'), 'utf8').replace(/<\/(style)/gi, '<\\/$1'),
+  };
+  return assets;
+}
+
 /** The webview's HTML: strict CSP with a per-load nonce; no log text is ever part of it. */
-function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+function html(extensionUri: vscode.Uri): string {
   const nonce = randomBytes(18).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'out', 'webview', 'viewer.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'viewer', 'viewer.css'));
-  const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  const { script, style } = webviewAssets(extensionUri);
+  const csp = [`default-src 'none'`, `style-src 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
+<style nonce="${nonce}">${style}</style>
 </head>
 <body>
 <div id="app"></div>
-<script nonce="${nonce}" src="${script}"></script>
+<script nonce="${nonce}">${script}</script>
 </body>
 </html>`;
 }
@@ -324,7 +340,8 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider<ViewerDocume
   resolveCustomEditor(doc: ViewerDocument, panel: vscode.WebviewPanel): void {
     panel.webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview'), vscode.Uri.joinPath(this.context.extensionUri, 'media', 'viewer')],
+      // Nothing is loaded from disk: script and style are inlined under the nonce.
+      localResourceRoots: [],
     };
     const key = doc.uri.toString();
     const session = new ViewerSession(doc, panel, () => {
@@ -339,7 +356,7 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider<ViewerDocume
       set!.delete(session);
       if (set!.size === 0) this.sessions.delete(key);
     });
-    panel.webview.html = html(panel.webview, this.context.extensionUri);
+    panel.webview.html = html(this.context.extensionUri);
   }
 
   /** Opens `uri` in the viewer and lands on `target` (in the panel already showing it, if any). */

@@ -26,8 +26,8 @@ export async function replayLog(file: string, bytes: number): Promise<LogPart> {
  * The visible Audit Lens viewer's document: VS Code puts each webview in an iframe that hosts another (a frame
  * locator chained through the `:visible` one finds nothing, so the frames are taken from the element).
  */
-export async function viewerFrame(page: Page): Promise<Frame> {
-  const outer = await page.locator('iframe.webview.ready:visible').first().elementHandle({ timeout: 30_000 });
+export async function viewerFrame(page: Page, timeoutMs = 30_000): Promise<Frame> {
+  const outer = await page.locator('iframe.webview.ready:visible').first().elementHandle({ timeout: timeoutMs });
   const frame = await outer?.contentFrame();
   const inner = frame?.childFrames()[0];
   if (!inner) throw new Error('no visible webview');
@@ -45,8 +45,8 @@ export interface ViewerRow {
 }
 
 /** The rows the viewer shows now, top to bottom. */
-export async function viewerRows(page: Page): Promise<ViewerRow[]> {
-  return (await viewerFrame(page))
+export async function viewerRows(page: Page, timeoutMs?: number): Promise<ViewerRow[]> {
+  return (await viewerFrame(page, timeoutMs))
     .locator('.rows .row')
     .evaluateAll((els) =>
       els.map((el) => {
