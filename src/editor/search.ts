@@ -141,7 +141,7 @@ export function compileSearch(query: string, mode: SearchMode, caseSensitive: bo
           const re = new RegExp(`(?:^|(?<=[ '\\x1d]))${c.field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=("[^"]*"|\\S*)`, 'gi');
           out.push(...(ranges(re, text) ?? []));
         }
-        return out;
+        return out.sort((a, b) => a[0] - b[0]);
       },
     };
   }
