@@ -4,7 +4,7 @@
  * come from splitting the file independently (and from the ENRICHED part auditd wrote), not from the code tested.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -101,6 +101,23 @@ describe('viewer host', () => {
       assert.equal(r.atEnd, true);
     } finally {
       await g.close();
+    }
+  });
+
+  it('tells when the path names another file than the one open (the log was rotated)', async () => {
+    const live = path.join(dir, 'rotating.audit.log');
+    writeFileSync(live, `${log.lines[0]}\n`);
+    const open = await LocalByteSource.open(live);
+    try {
+      assert.equal(await open.replaced(), false);
+      renameSync(live, `${live}.1`);
+      assert.equal(await open.replaced(), false, 'mid-rotation (no file at the path yet) is not a replacement');
+      writeFileSync(live, `${log.lines[1]}\n`);
+      assert.equal(await open.replaced(), true);
+      // The handle still reads the rotated file.
+      assert.deepEqual((await linesForward(open, 0, 5)).lines.map((l) => l.text), [log.lines[0]]);
+    } finally {
+      await open.close();
     }
   });
 
