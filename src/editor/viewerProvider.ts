@@ -31,6 +31,8 @@ export interface RevealTarget {
   line?: number;
 }
 
+/** globalState key of the last Raw/Interpreted choice. */
+const INTERPRETED_KEY = 'auditLens.viewer.interpreted';
 /** Lines sent with `init`: a few screens. */
 const INIT_PAGE_LINES = 300;
 /** Lines a single page request may ask for. */
@@ -131,6 +133,8 @@ class ViewerSession implements DocumentListener {
     private readonly doc: ViewerDocument,
     private readonly panel: vscode.WebviewPanel,
     private readonly takeReveal: () => RevealTarget | undefined,
+    /** Where the last Raw/Interpreted choice is remembered (the setting gives the default). */
+    private readonly memento: vscode.Memento,
   ) {
     this.subs.push(
       panel.webview.onDidReceiveMessage((m: ViewMessage) => {
@@ -189,7 +193,7 @@ class ViewerSession implements DocumentListener {
         return;
       }
       const ids = await localIdNames();
-      const interpreted = vscode.workspace.getConfiguration(Settings.Section).get<boolean>(Settings.ViewerInterpreted, false);
+      const interpreted = this.memento.get<boolean>(INTERPRETED_KEY) ?? vscode.workspace.getConfiguration(Settings.Section).get<boolean>(Settings.ViewerInterpreted, false);
       const size = await src.size();
       this.doc.size = Math.max(this.doc.size, size);
       const reveal = await this.resolve(this.takeReveal());
@@ -279,7 +283,7 @@ class ViewerSession implements DocumentListener {
         if (m.on) await this.doc.check();
         return;
       case 'interpreted':
-        await vscode.workspace.getConfiguration(Settings.Section).update(Settings.ViewerInterpreted, m.on, vscode.ConfigurationTarget.Global);
+        await this.memento.update(INTERPRETED_KEY, m.on);
         return;
     }
   }
@@ -344,11 +348,16 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider<ViewerDocume
       localResourceRoots: [],
     };
     const key = doc.uri.toString();
-    const session = new ViewerSession(doc, panel, () => {
-      const r = this.pendingReveals.get(key);
-      this.pendingReveals.delete(key);
-      return r;
-    });
+    const session = new ViewerSession(
+      doc,
+      panel,
+      () => {
+        const r = this.pendingReveals.get(key);
+        this.pendingReveals.delete(key);
+        return r;
+      },
+      this.context.globalState,
+    );
     let set = this.sessions.get(key);
     if (!set) this.sessions.set(key, (set = new Set()));
     set.add(session);
