@@ -39,7 +39,6 @@ import { eventId, parseRecord, parseRecordBytes } from '../src/core/record';
 const repoRoot = path.resolve(__dirname, '..');
 /** Bump when the replay changes in a way that changes the bytes written (invalidates cached logs). */
 const GENERATOR_VERSION = 4;
-const BENCH_KEY = 'bench_k';
 /** Share of replayed events that carry the benchmark key (must stay ≤ 10 %). */
 const BENCH_SHARE = 0.05;
 const BG_KEYS = 32;
@@ -129,6 +128,8 @@ interface EventTemplate {
   candidate: boolean;
   /** The key is on a URINGOP record: ausearch 3.0.9 does not search those ("error normalizing URINGOP"). */
   uring: boolean;
+  /** audit-lens reports it by default (a deletion, rename, failed attempt or removed watch). */
+  interesting: boolean;
 }
 
 export interface Seed {
@@ -200,7 +201,7 @@ export async function loadSeed(files: string[]): Promise<Seed> {
       const id = eventId(rec.node, rec.time, rec.serial);
       let ev = byId.get(id);
       if (!ev) {
-        ev = { node: rec.node, records: [], keys: [], hexKey: false, candidate: false, uring: false, daemon: false, id };
+        ev = { node: rec.node, records: [], keys: [], hexKey: false, candidate: false, uring: false, interesting: false, daemon: false, id };
         byId.set(id, ev);
         order.push(ev);
       }
@@ -228,9 +229,10 @@ export async function loadSeed(files: string[]): Promise<Seed> {
         seed.skippedDaemon++;
         continue;
       }
-      ev.candidate = ev.keys.length > 0 && !ev.uring && interesting.has(ev.id);
+      ev.interesting = interesting.has(ev.id);
+      ev.candidate = ev.keys.length > 0 && !ev.uring && ev.interesting;
       if (ev.candidate) seed.candidates++;
-      seed.events.push({ node: ev.node, records: ev.records, keys: ev.keys, hexKey: ev.hexKey, candidate: ev.candidate, uring: ev.uring });
+      seed.events.push({ node: ev.node, records: ev.records, keys: ev.keys, hexKey: ev.hexKey, candidate: ev.candidate, uring: ev.uring, interesting: ev.interesting });
     }
   }
   return seed;
@@ -239,17 +241,38 @@ export async function loadSeed(files: string[]): Promise<Seed> {
 // ---------------------------------------------------------------------------------------------------------------
 // The replayed log.
 
+/** A benchmark key and the share of the log's events that carry it. */
+export interface KeyShare {
+  key: string;
+  share: number;
+}
+
+/** What a replayed log is made of. */
+export interface LogRecipe {
+  name: string;
+  /** Replay only the events audit-lens reports by default (deletions, renames, failed attempts): the live-watch load. */
+  dense: boolean;
+  sizeBytes: number;
+  keys: KeyShare[];
+  /** Also write a copy of the first quarter (the memory-growth check). */
+  quarter: boolean;
+}
+
 export interface LogPart {
   file: string;
   bytes: number;
   events: number;
-  benchEvents: number;
+  /** Events per benchmark key. */
+  keyEvents: Record<string, number>;
+  /** Events audit-lens reports by default (the seed's interesting events, as replayed). */
+  interesting: number;
 }
 
-interface BenchLog {
+export interface BenchLog {
   recipe: string;
+  spec: LogRecipe;
   full: LogPart;
-  quarter: LogPart;
+  quarter: LogPart | null;
   seedFiles: string[];
   seedEvents: number;
   seedCandidates: number;
@@ -300,16 +323,23 @@ class BufferedWriter {
   }
 }
 
-function recipeOf(seed: Seed, sizeBytes: number): string {
+function recipeOf(seed: Seed, spec: LogRecipe): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ GENERATOR_VERSION, BENCH_KEY, BENCH_SHARE, BG_KEYS, START_MS, FIRST_SERIAL, sizeBytes }));
+  h.update(JSON.stringify({ GENERATOR_VERSION, BG_KEYS, START_MS, FIRST_SERIAL, spec }));
   for (const f of seed.files) h.update(readFileSync(f));
   return h.digest('hex').slice(0, 16);
 }
 
-export function generate(seed: Seed, sizeBytes: number, full: string, quarter: string): { full: LogPart; quarter: LogPart } {
+/** The replay: seed events over and over, fresh serials and times, keys drawn per event by the recipe's shares. */
+export function generate(seed: Seed, spec: LogRecipe, full: string, quarter: string | null): { full: LogPart; quarter: LogPart | null } {
   const rnd = prng(0x5eed);
-  const share = Math.min(1, (BENCH_SHARE * seed.events.length) / Math.max(1, seed.candidates));
+  const events0 = spec.dense ? seed.events.filter((e) => e.interesting) : seed.events;
+  if (events0.length === 0) throw new Error(`${spec.name}: the seed has no events to replay`);
+  const candidates = events0.filter((e) => e.candidate).length;
+  // A key's share is of all replayed events; only candidates can carry it, so their odds are scaled up.
+  const odds = spec.keys.map((k) => Math.min(1, (k.share * events0.length) / Math.max(1, candidates)));
+  const total = odds.reduce((a, b) => a + b, 0);
+  if (total > 1 + 1e-9) throw new Error(`${spec.name}: the keys' shares need more keyed deletions than the seed has (${candidates} of ${events0.length})`);
   const bgIndex = new Map<string, number>();
   const bgOf = (k: string): string => {
     let i = bgIndex.get(k);
@@ -317,38 +347,48 @@ export function generate(seed: Seed, sizeBytes: number, full: string, quarter: s
     return `bg_${i % BG_KEYS}`;
   };
   const hexOf = (keys: string[]): string => Buffer.from(keys.join('\x01'), 'latin1').toString('hex').toUpperCase();
-  // Key tokens per seed event, precomputed: [background, benchmark].
-  const tokens = seed.events.map((ev) => {
+  // Key tokens per seed event, precomputed: [background, then one per benchmark key].
+  const tokens = events0.map((ev) => {
     if (ev.keys.length === 0) return null;
     const bg = ev.keys.map(bgOf);
-    const bench = [BENCH_KEY, ...bg.slice(1)];
-    return ev.hexKey || ev.keys.length > 1 ? [hexOf(bg), hexOf(bench)] : [`"${bg[0]}"`, `"${BENCH_KEY}"`];
+    const hex = ev.hexKey || ev.keys.length > 1;
+    return [bg, ...spec.keys.map((k) => [k.key, ...bg.slice(1)])].map((ks) => (hex ? hexOf(ks) : `"${ks[0]}"`));
   });
   const tmpFull = full + '.tmp';
-  const tmpQuarter = quarter + '.tmp';
   const fd = openSync(tmpFull, 'w');
-  const qfd = openSync(tmpQuarter, 'w');
+  const qfd = quarter ? openSync(quarter + '.tmp', 'w') : null;
   const w = new BufferedWriter(fd);
   w.mirror = qfd;
   const serials = new Map<string, number>();
   let time = START_MS;
   let events = 0;
-  let bench = 0;
+  let interesting = 0;
+  const keyEvents: Record<string, number> = Object.fromEntries(spec.keys.map((k) => [k.key, 0]));
   let q: LogPart | null = null;
-  const quarterBytes = Math.floor(sizeBytes / 4);
+  const quarterBytes = Math.floor(spec.sizeBytes / 4);
   try {
-    while (w.position < sizeBytes) {
-      for (let i = 0; i < seed.events.length && w.position < sizeBytes; i++) {
-        const ev = seed.events[i];
+    while (w.position < spec.sizeBytes) {
+      for (let i = 0; i < events0.length && w.position < spec.sizeBytes; i++) {
+        const ev = events0[i];
         const node = ev.node ?? '';
         const serial = serials.get(node) ?? FIRST_SERIAL;
         serials.set(node, serial + 1);
         const sec = Math.floor(time / 1000);
         const ms = time - sec * 1000;
         const header = `${sec}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}:${serial}`;
-        const isBench = ev.candidate && rnd() < share;
+        let which = 0;
+        if (ev.candidate) {
+          let r = rnd();
+          for (let k = 0; k < odds.length; k++) {
+            if (r < odds[k]) {
+              which = k + 1;
+              break;
+            }
+            r -= odds[k];
+          }
+        }
         const tok = tokens[i];
-        const key = tok === null ? '' : tok[isBench ? 1 : 0];
+        const key = tok === null ? '' : tok[which];
         let size = 0;
         for (const r of ev.records) size += r.pre.length + r.mid.length + (r.post?.length ?? 0) + header.length + key.length;
         w.ensure(size);
@@ -362,57 +402,63 @@ export function generate(seed: Seed, sizeBytes: number, full: string, quarter: s
           }
         }
         events++;
-        if (isBench) bench++;
+        if (ev.interesting) interesting++;
+        if (which > 0) keyEvents[spec.keys[which - 1].key]++;
         time++;
-        if (q === null && w.position >= quarterBytes) {
+        if (qfd !== null && q === null && w.position >= quarterBytes) {
           w.flush();
           w.mirror = null;
           closeSync(qfd);
-          q = { file: quarter, bytes: w.written, events, benchEvents: bench };
+          q = { file: quarter!, bytes: w.written, events, keyEvents: { ...keyEvents }, interesting };
         }
       }
     }
     w.flush();
   } finally {
     closeSync(fd);
-    if (q === null) closeSync(qfd);
+    if (qfd !== null && q === null) closeSync(qfd);
   }
   renameSync(tmpFull, full);
-  renameSync(tmpQuarter, quarter);
-  return { full: { file: full, bytes: w.written, events, benchEvents: bench }, quarter: q! };
+  if (quarter) renameSync(quarter + '.tmp', quarter);
+  return { full: { file: full, bytes: w.written, events, keyEvents, interesting }, quarter: q };
 }
 
-async function benchLog(o: Options): Promise<BenchLog> {
-  const files = o.seeds.length > 0 ? o.seeds : defaultSeeds();
-  log(`seed: ${files.map((f) => path.relative(repoRoot, f) || f).join(', ')}`);
+/** Builds (or reuses from the cache) the replayed log a recipe describes. */
+export async function benchLog(spec: LogRecipe, seeds: string[] = []): Promise<BenchLog> {
+  const files = seeds.length > 0 ? seeds : defaultSeeds();
   const seed = await loadSeed(files);
   log(
-    `seed: ${seed.events.length} events, ${seed.candidates} of them keyed deletions/renames that may carry ${BENCH_KEY}; ` +
+    `${spec.name}: seed ${seed.events.length} events (${files.length} logs), ${seed.candidates} keyed deletions/renames that may carry a benchmark key; ` +
       `left out: ${seed.skippedLines} lines that are not records, ${seed.skippedDaemon} auditd DAEMON_* events`,
   );
   if (seed.events.length === 0) throw new Error('the seed logs hold no events');
   if (seed.candidates === 0) throw new Error('the seed logs hold no keyed deletion/rename events to carry the benchmark key');
-  const sizeBytes = Math.round(o.sizeMiB * MIB);
-  const recipe = recipeOf(seed, sizeBytes);
+  const recipe = recipeOf(seed, spec);
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
   const metaFile = path.join(dir, `bench-${recipe}.json`);
   if (existsSync(metaFile)) {
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as BenchLog;
-    if (existsSync(meta.full.file) && statSync(meta.full.file).size === meta.full.bytes && existsSync(meta.quarter.file)) {
-      log(`reusing ${meta.full.file} (recipe ${recipe})`);
+    if (existsSync(meta.full.file) && statSync(meta.full.file).size === meta.full.bytes && (!meta.quarter || existsSync(meta.quarter.file))) {
+      log(`${spec.name}: reusing ${meta.full.file} (recipe ${recipe})`);
       return meta;
     }
   }
-  // One cached log at a time: they are big.
-  for (const n of readdirSync(dir)) if (n.startsWith('bench-') && !n.startsWith(`bench-${recipe}`)) rmSync(path.join(dir, n), { force: true });
   const t0 = performance.now();
-  const parts = generate(seed, sizeBytes, path.join(dir, `bench-${recipe}.log`), path.join(dir, `bench-${recipe}-quarter.log`));
+  const parts = generate(seed, spec, path.join(dir, `bench-${recipe}.log`), spec.quarter ? path.join(dir, `bench-${recipe}-quarter.log`) : null);
   const secs = (performance.now() - t0) / 1000;
-  log(`wrote ${parts.full.file}: ${(parts.full.bytes / MB).toFixed(0)} MB, ${parts.full.events} events in ${secs.toFixed(1)} s (${(parts.full.bytes / MB / secs).toFixed(0)} MB/s)`);
-  const meta: BenchLog = { recipe, ...parts, seedFiles: files, seedEvents: seed.events.length, seedCandidates: seed.candidates };
+  log(`${spec.name}: wrote ${parts.full.file}: ${(parts.full.bytes / MB).toFixed(0)} MB, ${parts.full.events} events in ${secs.toFixed(1)} s`);
+  const meta: BenchLog = { recipe, spec, ...parts, seedFiles: files, seedEvents: seed.events.length, seedCandidates: seed.candidates };
   writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
   return meta;
+}
+
+/** Removes cached logs whose recipe is not among those in use (they are big). */
+function pruneCache(keep: string[]): void {
+  const dir = cacheDir();
+  for (const n of existsSync(dir) ? readdirSync(dir) : []) {
+    if (n.startsWith('bench-') && !keep.some((r) => n.startsWith(`bench-${r}`))) rmSync(path.join(dir, n), { force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -719,7 +765,7 @@ function loadSourceMap(bundle: string): { map: SourceMap; lines: string[] } {
 }
 
 /** Summarises a .cpuprofile: the hottest functions (self and total time) and the hottest source lines. */
-function summariseProfile(file: string, bundle: string, top = 15): string {
+export function summariseProfile(file: string, bundle: string, top = 15): string {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const { map, lines } = loadSourceMap(bundle);
   const bundleUrl = 'file://' + bundle;

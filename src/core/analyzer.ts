@@ -118,6 +118,8 @@ export class Analyzer {
   private readonly keyHits = new WeakMap<Buffer, number[]>();
   private readonly asciiChunks = new WeakMap<Buffer, boolean>();
   private lastTime = 0;
+  private current: Held | null = null;
+  private currentId = '';
 
   constructor(
     private readonly onItem: (item: StreamItem) => void,
@@ -126,17 +128,18 @@ export class Analyzer {
     this.filter = opts.filter ?? {};
     this.settle = opts.settle ?? false;
     this.holdMs = opts.holdMs ?? 120_000;
-    this.maxHold = opts.maxHold ?? 50_000;
+    // Live views keep fewer events waiting: each holds an emitted event that may still get a better path.
+    this.maxHold = opts.maxHold ?? (this.settle ? 50_000 : 10_000);
     this.keyNeedles = this.filter.keys?.length
       ? this.filter.keys.flatMap((k) => [`"${k}"`, Buffer.from(k, 'utf8').toString('hex').toUpperCase()])
       : null;
     this.keyNeedleBytes = this.keyNeedles?.map((n) => Buffer.from(n, 'latin1')) ?? null;
     this.assembler = new EventAssembler((e) => this.onRawEvent(e), (d) => this.diagnose(d), opts);
     this.ctx = {
-      index: new PathIndex(opts.snapshot ?? []),
+      index: new PathIndex(opts.snapshot ?? [], undefined, this.maxHold),
       procs: new Map(),
       onWait: (event) => {
-        const h = this.heldById.get(event.id);
+        const h = this.heldOf(event.id);
         if (h) h.pending++;
       },
       onResolved: (event) => this.onResolved(event),
@@ -175,7 +178,7 @@ export class Analyzer {
       return;
     }
     this.records++;
-    this.checkUtf8(buf, start, end, () => ({ file, line, offset }));
+    if (!this.isAsciiChunk(buf)) this.checkUtf8(buf, start, end, { file, line, offset });
     if (h.serial !== this.skipSerial || h.time !== this.skipTime || h.node !== this.skipNode) {
       this.skipSerial = h.serial;
       this.skipTime = h.time;
@@ -241,15 +244,15 @@ export class Analyzer {
     line = 0,
     offset = 0,
   ): void {
-    const source = (): SourceRef => src ?? { file, line, offset };
-    if (truncated) this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: source() });
+    // SourceRefs are made only for diagnostics: most lines never need one (no closure per line either).
+    if (truncated) this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: src ?? { file, line, offset } });
     if (!rec) {
       if (isBlank(buf, start, end)) return;
-      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(buf.toString('latin1', start, Math.min(end, start + 61))), source: source() });
+      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(buf.toString('latin1', start, Math.min(end, start + 61))), source: src ?? { file, line, offset } });
       return;
     }
     this.records++;
-    this.checkUtf8(buf, start, end, source);
+    if (!this.isAsciiChunk(buf)) this.checkUtf8(buf, start, end, src ?? { file, line, offset });
     if (rec.time > this.lastTime) this.lastTime = rec.time;
     this.assembler.push(rec);
   }
@@ -257,7 +260,7 @@ export class Analyzer {
   /** A read buffer is about to be reused: records still held copy their line out of it. */
   releaseBuffer(buf: Buffer): void {
     this.assembler.forEachHeldRecord((r) => {
-      if (r instanceof LazyRecord && r.buf === buf) void r.raw;
+      if (r instanceof LazyRecord && r.buf === buf) r.detach();
     });
     this.asciiChunks.delete(buf);
     this.keyHits.delete(buf);
@@ -265,11 +268,10 @@ export class Analyzer {
   }
 
   /** Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage. */
-  private checkUtf8(buf: Buffer, start: number, end: number, source: () => SourceRef): void {
-    if (this.isAsciiChunk(buf)) return;
+  private checkUtf8(buf: Buffer, start: number, end: number, source: SourceRef): void {
     const line = buf.subarray(start, end);
     if (!isAscii(line) && !isUtf8(line)) {
-      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: source() });
+      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source });
     }
   }
 
@@ -313,11 +315,12 @@ export class Analyzer {
   }
 
   /**
-   * Marks the end of one file: its open events are closed (auditd never splits an event across a rotation) and
-   * the next file's clock starts afresh, so files given out of order do not tear each other's events apart.
+   * Marks the end of one file. Open events stay open: auditd checks the log size after each record and rotates
+   * there, so one event can start in audit.log.1 and end in audit.log; the assembler's window closes them once later
+   * records have gone by. The next file's clock starts afresh, so files given out of order do not close each other's
+   * events early.
    */
   endFile(): void {
-    this.assembler.closeAll();
     this.assembler.resetClock();
   }
 
@@ -348,40 +351,55 @@ export class Analyzer {
   private onRawEvent(raw: RawEvent): void {
     this.events++;
     // A folder not named within the hold time will not be: let its waiters (and their events) go.
-    if ((this.events & 1023) === 0) this.ctx.index.expire(this.lastTime - this.holdMs);
+    if ((this.events & 1023) === 0) {
+      this.ctx.index.expire(this.lastTime - this.holdMs);
+      if (!this.settle) this.pruneLive();
+    }
     const f = this.filter;
     if (this.keyNeedles && !this.mayHaveKey(raw)) return;
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
     if (!f.all && !raw.records.some((r) => r.type === 'PATH' || r.type === 'CONFIG_CHANGE')) return;
     const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };
-    // Register before interpreting so waiters created during interpretation are counted.
+    // The event being interpreted is found without the map: its waiters may be created (and even resolved) before
+    // interpretation returns. Only events still waiting afterwards go into the map.
     const id = eventId(raw.node, raw.time, raw.serial);
-    this.heldById.set(id, h);
-    const event = interpret(raw, this.ctx);
+    this.current = h;
+    this.currentId = id;
+    const event = interpret(raw, this.ctx, id);
+    this.current = null;
+    this.currentId = '';
     h.event = event;
     h.wanted = this.wanted(event);
+    if (h.pending > 0) this.heldById.set(id, h);
     if (!this.settle) {
-      this.heldById.delete(id);
-      if (h.pending > 0) this.heldById.set(event.id, h);
       if (h.wanted && (!f.pathPrefix || matchesPath(event, f.pathPrefix))) {
         h.emitted = true;
         this.onItem({ kind: 'event', event });
       }
       return;
     }
-    if (!h.wanted && h.pending === 0) {
-      this.heldById.delete(id);
-      return;
-    }
+    if (!h.wanted && h.pending === 0) return;
     if (h.pending === 0 && this.heldStart === this.held.length) {
       // Nothing is waiting ahead of it: out it goes, in order, without queueing.
-      this.heldById.delete(id);
       if (!f.pathPrefix || matchesPath(event, f.pathPrefix)) this.onItem({ kind: 'event', event });
       return;
     }
     this.held.push(h);
-    if (h.pending === 0) this.heldById.delete(id);
     this.release(false);
+  }
+
+  /**
+   * Live mode emits events at once and keeps the ones still waiting for a path, to send updates. Their waiters may
+   * expire or be dropped without a word, so the map is aged out by log time and bounded in size here.
+   */
+  private pruneLive(): void {
+    const cutoff = this.lastTime - this.holdMs;
+    let excess = this.heldById.size - this.maxHold;
+    for (const [id, h] of this.heldById) {
+      if (excess <= 0 && h.event.timeMs >= cutoff) break;
+      this.heldById.delete(id);
+      excess--;
+    }
   }
 
   private wanted(e: AuditEvent): boolean {
@@ -392,8 +410,13 @@ export class Analyzer {
     return f.all === true || isDefaultInteresting(e);
   }
 
+  /** The hold record of an event: the one being interpreted, or one still waiting for a path. */
+  private heldOf(id: string): Held | undefined {
+    return id === this.currentId ? (this.current ?? undefined) : this.heldById.get(id);
+  }
+
   private onResolved(event: AuditEvent): void {
-    const h = this.heldById.get(event.id);
+    const h = this.heldOf(event.id);
     if (!h) return;
     h.pending = Math.max(0, h.pending - 1);
     if (h.pending === 0) this.heldById.delete(event.id);
@@ -462,7 +485,13 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
     for (const file of g) {
       if (file === '-') continue;
       try {
-        await (await fsp.open(file, 'r')).close();
+        const fh = await fsp.open(file, 'r');
+        try {
+          // open() succeeds on a directory (an audit.log that is a folder inside a log directory): read() would not.
+          if ((await fh.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        } finally {
+          await fh.close();
+        }
       } catch (err) {
         throw new InputError(`${file}: ${describeFsError(err)}`);
       }

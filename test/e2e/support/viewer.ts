@@ -2,24 +2,22 @@
  * Helpers for the Audit Lens viewer in the workbench: big replayed logs, and the viewer's webview (an iframe inside
  * an iframe) as Playwright sees it.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Frame, Page } from 'playwright-core';
 import { defaultSeeds, generate, loadSeed, type LogPart } from '../../../scripts/bench';
 import { poll } from './workbench';
 
+/** The key a share of a replayed log's deletions carries (searched for by the viewer's tests and bench). */
+export const REPLAY_KEY = 'bench_k';
+
 /**
  * Writes a log of at least `bytes` by replaying the recorded fixtures with fresh serials and times
- * (scripts/bench.ts's generator: real records, only headers and keys rewritten).
+ * (scripts/bench.ts's generator: real records, only headers and keys rewritten; 5 % of events carry REPLAY_KEY).
  */
 export async function replayLog(file: string, bytes: number): Promise<LogPart> {
-  if (existsSync(file) && statSync(file).size >= bytes) return { file, bytes: statSync(file).size, events: -1, benchEvents: -1 };
+  if (existsSync(file) && statSync(file).size >= bytes) return { file, bytes: statSync(file).size, events: -1, keyEvents: {}, interesting: -1 };
   const seed = await loadSeed(defaultSeeds());
-  const quarter = `${file}.quarter`;
-  try {
-    return generate(seed, bytes, file, quarter).full;
-  } finally {
-    rmSync(quarter, { force: true });
-  }
+  return generate(seed, { name: 'viewer', dense: false, sizeBytes: bytes, keys: [{ key: REPLAY_KEY, share: 0.05 }], quarter: false }, file, null).full;
 }
 
 /**
