@@ -4,7 +4,6 @@
  * viewer's interpreted mode (like `ausearch -i`). Pure string code (no Buffer, no Node): it also runs in the webview.
  */
 import { visible } from './display';
-import { isValidUtf8 } from './names';
 import { archFromHex, AUID_UNSET, errnoName, isAtFdcwd, syscallName, syscallSemantics, uringOpName } from './tables';
 import { isHexValue, parseLine, tokenizeLine, type FieldToken, type ParsedLine, type TokenKind } from './tokenize';
 
@@ -24,6 +23,24 @@ export function hexToBytes(hex: string): Uint8Array {
 }
 
 const utf8 = new TextDecoder('utf-8');
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Length of the valid UTF-8 sequence starting at `i` (2 to 4 bytes), or 0 when none starts there. The strict decoder
+ * applies UTF-8's rules (no overlongs, surrogates or code points above U+10FFFF) without Node's Buffer.
+ */
+function utf8SeqLen(b: Uint8Array, i: number): number {
+  const c = b[i];
+  const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+  if (len === 0 || i + len > b.length) return 0;
+  try {
+    strictUtf8.decode(b.subarray(i, i + len));
+    return len;
+  } catch {
+    return 0;
+  }
+}
+
 const HEXDIGITS = '0123456789ABCDEF';
 
 /**
@@ -42,8 +59,8 @@ export function bytesText(b: Uint8Array): string {
       i++;
       continue;
     }
-    const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (len > 0 && i + len <= b.length && isValidUtf8(b, i, i + len)) {
+    const len = utf8SeqLen(b, i);
+    if (len > 0) {
       i += len;
       continue;
     }
