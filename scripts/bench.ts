@@ -135,7 +135,7 @@ interface EventTemplate {
   interesting: boolean;
 }
 
-interface Seed {
+export interface Seed {
   files: string[];
   events: EventTemplate[];
   candidates: number;
@@ -143,7 +143,7 @@ interface Seed {
   skippedDaemon: number;
 }
 
-function defaultSeeds(): string[] {
+export function defaultSeeds(): string[] {
   const dir = path.join(repoRoot, 'test', 'fixtures', 'recorded');
   const fixtures = existsSync(dir)
     ? readdirSync(dir)
@@ -183,7 +183,7 @@ async function interestingIds(file: string): Promise<Set<string>> {
   return ids;
 }
 
-async function loadSeed(files: string[]): Promise<Seed> {
+export async function loadSeed(files: string[]): Promise<Seed> {
   const seed: Seed = { files, events: [], candidates: 0, skippedLines: 0, skippedDaemon: 0 };
   for (const file of files) {
     const interesting = await interestingIds(file);
@@ -334,7 +334,7 @@ function recipeOf(seed: Seed, spec: LogRecipe): string {
 }
 
 /** The replay: seed events over and over, fresh serials and times, keys drawn per event by the recipe's shares. */
-function generate(seed: Seed, spec: LogRecipe, full: string, quarter: string | null): { full: LogPart; quarter: LogPart | null } {
+export function generate(seed: Seed, spec: LogRecipe, full: string, quarter: string | null): { full: LogPart; quarter: LogPart | null } {
   const rnd = prng(0x5eed);
   const events0 = spec.dense ? seed.events.filter((e) => e.interesting) : seed.events;
   if (events0.length === 0) throw new Error(`${spec.name}: the seed has no events to replay`);

@@ -36,6 +36,14 @@ const targets = {
     platform: 'node',
     format: 'cjs',
   },
+  // The Audit Lens viewer's webview (media/viewer): a browser bundle, loaded under a strict CSP.
+  webview: {
+    entryPoints: ['media/viewer/main.ts'],
+    outfile: 'out/webview/viewer.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
   // The @vscode/test-electron suite (npm run test:desktop); built on demand, not by `all`.
   'desktop-tests': {
     entryPoints: ['test/desktop/suite.ts'],
@@ -82,8 +90,9 @@ const selected =
   wanted.length === 0 || wanted.includes('all')
     ? Object.keys(targets).filter((n) => !targets[n].onDemand)
     : wanted.filter((w) => w !== 'package');
-// The VSIX carries the helper beside the extension.
-if (wanted.includes('package')) for (const t of ['extension', 'helper']) if (!selected.includes(t)) selected.push(t);
+// The VSIX carries the helper and the webview bundle beside the extension.
+if (wanted.includes('package') && !selected.includes('extension')) selected.push('extension');
+if (selected.includes('extension')) for (const t of ['helper', 'webview']) if (!selected.includes(t)) selected.push(t);
 for (const name of selected) {
   const { onDemand: _onDemand, ...t } = targets[name] ?? {};
   if (!targets[name]) throw new Error(`unknown build target: ${name}`);

@@ -11,6 +11,7 @@ want() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done;
 
 bash scripts/setup.sh
 npx tsc --noEmit -p .
+npx tsc --noEmit -p media/viewer
 node scripts/build.mjs
 
 tapdir=$(mktemp -d)

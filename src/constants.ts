@@ -19,6 +19,10 @@ export const Commands = {
   WatchRemoveLeftovers: 'auditLens.watch.removeLeftovers',
   WatchRaiseBacklog: 'auditLens.watch.raiseBacklog',
   WatchStartAuditd: 'auditLens.watch.startAuditd',
+  /** `(uri?, { offset?, line? })`: opens a log in the Audit Lens viewer, landing on a record. */
+  ViewerOpen: 'auditLens.viewer.open',
+  /** In an audit.log text editor: peek the other records of the event under the cursor. */
+  GoToEventRecords: 'auditLens.auditlog.goToEventRecords',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -53,6 +57,15 @@ export const Settings = {
   WatchMaxStoredEvents: 'watch.maxStoredEvents',
   /** Where the helper's terminal runs: `auto` (node-pty where it loads), `pty` or `vscode` (VS Code's own terminal). */
   HelperTerminal: 'helper.terminal',
+  /** Audit logs at least this many MB open in the viewer instead of the text editor (0: never). */
+  ViewerThresholdMB: 'viewer.thresholdMB',
+  /** The viewer starts in the interpreted view (like `ausearch -i`). */
+  ViewerInterpreted: 'viewer.interpreted',
+} as const;
+
+/** Custom editor view types. */
+export const CustomEditors = {
+  Viewer: 'auditLens.viewer',
 } as const;
 
 /** Tree item context values, encoding the row's state for menus. */
@@ -68,6 +81,9 @@ export const ContextValues = {
 
 /** The language id for audit.log files. */
 export const AuditLogLanguage = 'auditlog';
+
+/** The language id for audit.rules files (and auditctl arguments). */
+export const AuditRulesLanguage = 'auditrules';
 
 /** The Output channel name users see. */
 export const OutputChannelName = 'Audit Lens';

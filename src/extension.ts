@@ -1,20 +1,35 @@
 /**
  * Wiring only: logging first, then one `register(context)` per feature, each disposable owned by the context.
+ * Features that depend on another get what they need here: the watch feeds the events view, and the viewer reads
+ * root-only logs through the watch's privileged helper.
  */
 import * as vscode from 'vscode';
 import { Commands } from './constants';
 import { errorText, initLog, log } from './log';
+import type { PrivilegedAccess } from './helper/privileged';
 import { register as registerStatus } from './helper/statusCommand';
 import { register as registerWatch } from './helper/watchManager';
 import { register as registerEvents, type EventsFeature } from './views/eventsView';
+import { register as registerLanguage } from './language/languageFeatures';
+import { register as registerViewer } from './editor/viewerProvider';
 
 let events: EventsFeature | undefined;
+let privileged: PrivilegedAccess | undefined;
 
 const features: [name: string, register: (context: vscode.ExtensionContext) => vscode.Disposable][] = [
   ['events view', (c) => (events = registerEvents(c))],
   ['auditd status', registerStatus],
-  // Watch Deletions feeds the events view; its `privileged` access is for the viewer and the tree (root-only logs).
-  ['watch deletions', (c) => registerWatch(c, events!.sink)],
+  // Watch Deletions feeds the events view; its privileged access serves root-only logs to the viewer.
+  [
+    'watch deletions',
+    (c) => {
+      const watch = registerWatch(c, events!.sink);
+      privileged = watch.privileged;
+      return watch;
+    },
+  ],
+  ['audit log language', registerLanguage],
+  ['viewer', (c) => registerViewer(c, { privileged })],
 ];
 
 /** Called by VS Code on the first of our activation events. */

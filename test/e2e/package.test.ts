@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildVsix } from '../../scripts/code-server';
-import { Commands, ContextKeys, Settings, Views } from '../../src/constants';
+import { AuditLogLanguage, AuditRulesLanguage, Commands, ContextKeys, CustomEditors, Settings, Views } from '../../src/constants';
 import { repoRoot } from './support/server';
 
 interface Manifest {
@@ -21,7 +21,9 @@ interface Manifest {
     viewsContainers: { activitybar: { id: string; title: string; icon: string }[] };
     viewsWelcome: { view: string; contents: string; when?: string }[];
     configuration: { properties: Record<string, unknown> };
-    languages: { id: string; filenamePatterns?: string[] }[];
+    languages: { id: string; filenamePatterns?: string[]; filenames?: string[]; firstLine?: string }[];
+    grammars: { language?: string; scopeName: string; path: string; injectTo?: string[] }[];
+    customEditors: { viewType: string; selector: { filenamePattern: string }[]; priority: string }[];
   };
 }
 
@@ -82,18 +84,33 @@ describe('manifest', () => {
     assert.deepEqual(manifest.contributes.viewsContainers.activitybar.map((c) => c.id), [Views.Container]);
     assert.deepEqual(manifest.contributes.views[Views.Container].map((v) => v.id), [Views.Events]);
     assert.ok(manifest.contributes.viewsWelcome.every((w) => w.view === Views.Events));
-    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties), [
-      `${Settings.Section}.${Settings.AuditctlPath}`,
-      `${Settings.Section}.${Settings.WatchMaxStoredEvents}`,
-      `${Settings.Section}.${Settings.HelperTerminal}`,
-    ]);
-    assert.deepEqual(manifest.contributes.languages.map((l) => l.id), ['auditlog']);
-    assert.deepEqual(manifest.contributes.languages[0].filenamePatterns, ['audit.log', 'audit.log.*']);
+    const settings = Object.entries(Settings)
+      .filter(([k]) => k !== 'Section')
+      .map(([, v]) => `${Settings.Section}.${v}`);
+    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties).sort(), settings.sort());
+    assert.deepEqual(manifest.contributes.languages.map((l) => l.id), [AuditLogLanguage, AuditRulesLanguage]);
+    const log = manifest.contributes.languages[0];
+    assert.deepEqual(log.filenamePatterns, ['audit.log', 'audit.log.*', '*.audit.log']);
+    assert.ok(new RegExp(log.firstLine!).test('node=web1 type=SYSCALL msg=audit(1795833700.185:1042): arch=c000003e'));
+    assert.ok(!new RegExp(log.firstLine!).test('Dec  3 00:00:01 host sshd[1]: Accepted publickey'));
+  });
+
+  it('ships a grammar per language (and the auditctl injection for shell scripts) and the viewer as an optional editor', () => {
+    for (const g of manifest.contributes.grammars) {
+      const grammar = JSON.parse(readFileSync(path.join(repoRoot, g.path), 'utf8')) as { scopeName: string };
+      assert.equal(grammar.scopeName, g.scopeName, g.path);
+    }
+    assert.deepEqual(manifest.contributes.grammars.filter((g) => g.language).map((g) => g.language), [AuditLogLanguage, AuditRulesLanguage]);
+    assert.deepEqual(manifest.contributes.grammars.find((g) => g.injectTo)?.injectTo, ['source.shell']);
+    const [viewer] = manifest.contributes.customEditors;
+    assert.equal(viewer.viewType, CustomEditors.Viewer);
+    assert.equal(viewer.priority, 'option');
+    assert.deepEqual(viewer.selector.map((s) => s.filenamePattern), manifest.contributes.languages[0].filenamePatterns);
   });
 
   it('activates on its own views and language, or after startup (to offer resuming watches), runs in the workspace, and targets VS Code 1.100', () => {
     assert.ok(!(manifest.activationEvents ?? []).includes('*'));
-    for (const e of manifest.activationEvents ?? []) assert.match(e, /^(onView:auditLens\.|onLanguage:auditlog$|onStartupFinished$)/);
+    for (const e of manifest.activationEvents ?? []) assert.match(e, /^(onView:auditLens\.|onLanguage:(auditlog|auditrules)$|onStartupFinished$)/);
     assert.deepEqual(manifest.extensionKind, ['workspace']);
     assert.equal(manifest.engines.vscode, '^1.100.0');
     const typesVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', '@types', 'vscode', 'package.json'), 'utf8')) as { version: string }).version;
@@ -137,6 +154,12 @@ describe('VSIX', () => {
       'extension/package.nls.zh-cn.json',
       'extension/l10n/bundle.l10n.zh-cn.json',
       'extension/LICENSE.txt',
+      'extension/out/webview/viewer.js',
+      'extension/media/viewer/viewer.css',
+      'extension/media/syntaxes/auditlog.tmLanguage.json',
+      'extension/media/syntaxes/auditrules.tmLanguage.json',
+      'extension/media/syntaxes/auditctl.injection.json',
+      'extension/media/auditrules.language-configuration.json',
     ]) {
       assert.ok(entries.includes(f), `${f} is in the VSIX`);
     }
