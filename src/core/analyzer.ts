@@ -124,6 +124,7 @@ export class Analyzer {
   private lastTime = 0;
   private current: Held | null = null;
   private currentId = '';
+  private readonly recentEmitted = new Set<string>();
 
   constructor(
     private readonly onItem: (item: StreamItem) => void,
@@ -138,7 +139,8 @@ export class Analyzer {
       ? this.filter.keys.flatMap((k) => [`"${k}"`, Buffer.from(k, 'utf8').toString('hex').toUpperCase()])
       : null;
     this.keyNeedleBytes = this.keyNeedles?.map((n) => Buffer.from(n, 'latin1')) ?? null;
-    this.assembler = new EventAssembler((e) => this.onRawEvent(e), (d) => this.diagnose(d), opts);
+    // Live views can take a better version of an event they already show; a settled run has printed it already.
+    this.assembler = new EventAssembler((e) => this.onRawEvent(e), (d) => this.diagnose(d), { ...opts, onLate: this.settle ? undefined : (e) => this.onLateEvent(e) });
     this.ctx = {
       index: new PathIndex(opts.snapshot ?? [], undefined, this.maxHold),
       procs: new Map(),
@@ -421,6 +423,7 @@ export class Analyzer {
       if (h.wanted && (!f.pathPrefix || matchesPath(event, f.pathPrefix))) {
         h.emitted = true;
         this.onItem({ kind: 'event', event });
+        this.noteEmitted(id);
       }
       return;
     }
@@ -454,6 +457,32 @@ export class Analyzer {
     if (f.since !== undefined && e.timeMs < f.since) return false;
     if (f.until !== undefined && e.timeMs > f.until) return false;
     return f.all === true || isDefaultInteresting(e);
+  }
+
+  /** Live mode: a record came after its event was closed; the event is interpreted again and sent as an update. */
+  private onLateEvent(raw: RawEvent): void {
+    const id = eventId(raw.node, raw.time, raw.serial);
+    const f = this.filter;
+    if (this.keyNeedles && !this.mayHaveKey(raw)) return;
+    const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: true };
+    this.current = h;
+    this.currentId = id;
+    const event = interpret(raw, this.ctx, id);
+    this.current = null;
+    this.currentId = '';
+    h.event = event;
+    if (h.pending > 0) this.heldById.set(id, h);
+    if (!this.wanted(event) || (f.pathPrefix && !matchesPath(event, f.pathPrefix))) return;
+    // An event first skipped (its PATH records had not come yet) is new to the consumer.
+    this.onItem({ kind: this.recentEmitted.has(id) ? 'update' : 'event', event });
+    this.noteEmitted(id);
+  }
+
+  /** Live mode remembers the last events it emitted, so a late record makes an `update`, not a second `event`. */
+  private noteEmitted(id: string): void {
+    if (this.settle) return;
+    this.recentEmitted.add(id);
+    if (this.recentEmitted.size > 512) this.recentEmitted.delete(this.recentEmitted.values().next().value!);
   }
 
   /** The hold record of an event: the one being interpreted, or one still waiting for a path. */

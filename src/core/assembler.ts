@@ -17,6 +17,11 @@ export interface AssemblerOptions {
   windowMs?: number;
   /** Hard cap on events held open at once (oldest are closed first). */
   maxInflight?: number;
+  /**
+   * A record of a recently closed event arrived late (not a duplicate). With this set it is added to the event and
+   * the event is handed over again (live views update it); without it the record is reported as a late record.
+   */
+  onLate?: (e: RawEvent) => void;
 }
 
 interface Pending extends RawEvent {
@@ -52,11 +57,14 @@ export class EventAssembler {
   /** Serials reported missing so far (possible lost events). */
   lostEvents = 0;
 
+  private readonly onLate: AssemblerOptions['onLate'];
+
   constructor(
     private readonly onEvent: (e: RawEvent) => void,
     private readonly onDiagnostic: (d: Diagnostic) => void,
     opts: AssemblerOptions = {},
   ) {
+    this.onLate = opts.onLate;
     // Records of concurrent events interleave: under load a PATH record was seen 450 lines after its SYSCALL
     // record. Complete events close at once (see complete()), so the window only holds back the few that are not.
     this.windowRecords = opts.windowRecords ?? 4096;
@@ -87,7 +95,12 @@ export class EventAssembler {
     }
     const closed = this.recentClosed.get(key);
     if (closed) {
-      const dup = closed.some((x) => sameRecord(x, r));
+      const dup = r.type !== 'CONFIG_CHANGE' && closed.some((x) => sameRecord(x, r));
+      if (!dup && this.onLate) {
+        closed.push(r);
+        this.onLate({ key, node: r.node, time: r.time, serial: r.serial, records: closed });
+        return;
+      }
       this.onDiagnostic(
         dup
           ? { kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source }

@@ -26,3 +26,33 @@ test('a quiet tail closes its last open event with idle(), and serial tracking g
   assert.equal(a.lostEvents, 0);
   assert.ok(items.filter((i) => i.kind === 'event').length > 1);
 });
+
+test('live: records that come after a quiet moment closed their event update it (or bring it in), instead of being dropped', () => {
+  const items: StreamItem[] = [];
+  const a = new Analyzer((i) => items.push(i), { settle: false });
+  const lines = REAL.filter((l) => l.includes(':46): '));
+  const push = (text: string, n: number): void => a.pushLine({ text, source: { file: 'audit.log', line: n, offset: 0 }, truncated: false });
+  // The PROCTITLE (the event's last record) has not been written when the tail goes quiet.
+  const proctitle = lines.find((l) => l.startsWith('type=PROCTITLE'))!;
+  lines.filter((l) => l !== proctitle).forEach((l, i) => push(l, i + 1));
+  a.idle();
+  push(proctitle, lines.length);
+  const kinds = items.filter((i) => i.kind !== 'diagnostic').map((i) => `${i.kind} ${i.kind !== 'diagnostic' ? i.event.serial : ''} argv=${i.kind !== 'diagnostic' ? JSON.stringify(i.event.process.argv) : ''}`);
+  assert.deepEqual(kinds, ['event 46 argv=null', 'update 46 argv=["rm","/tmp/hl-rec/a"]']);
+  assert.equal(a.counts['late-record'], 0);
+
+  // A SYSCALL alone is no deletion yet; its PATH records arriving after the pause make it one.
+  const items2: StreamItem[] = [];
+  const b = new Analyzer((i) => items2.push(i), { settle: false });
+  const sys = lines.filter((l) => l.startsWith('type=SYSCALL') || l.startsWith('type=CWD'));
+  sys.forEach((l, i) => b.pushLine({ text: l, source: { file: 'audit.log', line: i + 1, offset: 0 }, truncated: false }));
+  b.idle();
+  assert.equal(items2.filter((i) => i.kind === 'event').length, 0);
+  lines.filter((l) => !sys.includes(l)).forEach((l, i) => b.pushLine({ text: l, source: { file: 'audit.log', line: 10 + i, offset: 0 }, truncated: false }));
+  // Each late record refines it: first seen with its folder only, then named, one event and updates of it.
+  const seq = items2.filter((i) => i.kind !== 'diagnostic').map((i) => `${i.kind} ${i.kind !== 'diagnostic' ? i.event.objects[0]?.path : ''}`);
+  assert.equal(seq[0].split(' ')[0], 'event');
+  assert.ok(seq.slice(1).every((x) => x.startsWith('update ')), seq.join('; '));
+  assert.equal(seq.at(-1), 'update /tmp/hl-rec/a');
+  assert.equal(b.counts['late-record'], 0);
+});
