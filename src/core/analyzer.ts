@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { EventAssembler, type AssemblerOptions, type RawEvent } from './assembler';
-import { interpret, type InterpretContext } from './interpret';
+import { interpret, learnFrom, type InterpretContext } from './interpret';
 import { describeFsError, expandInputs, readLines, type Line } from './lines';
 import { PathIndex } from './pathIndex';
 import { isAscii, isUtf8 } from 'node:buffer';
@@ -72,6 +72,8 @@ interface Held {
 }
 
 const MAX_KEPT_DIAGNOSTICS = 1000;
+/** Lines the head of a split reads past its boundary at most (see SplitPart). */
+const HEAD_READ_ON = 65_536;
 
 /** Only spaces and tabs: an empty line, not a malformed one. */
 function isBlank(buf: Buffer, start: number, end: number): boolean {
@@ -392,8 +394,47 @@ export class Analyzer {
 
   /** Reports a problem found outside the line stream (an unreadable input, a bad snapshot line). */
   diagnose(d: Diagnostic): void {
+    if (this.muted) return;
     this.counts[d.kind] += d.kind === 'lost-events' ? (d.count ?? 1) : 1;
     this.onItem({ kind: 'diagnostic', diagnostic: d });
+  }
+
+  // Splitting one log between two threads (see src/core/parallel.ts). Both read from the start of the input: the
+  // head reports everything before the boundary, the tail everything after it, and each only learns from the other
+  // side's events, in the same order as one reader would, so every path comes out as it would from one thread.
+  private learnOnly = false;
+  private muted = false;
+  /** Head side, past the boundary: the events that were open at the boundary (still the head's to report). */
+  private owned: Set<string> | null = null;
+  /** Tail side: the events open at the boundary (the head reports them). */
+  private foreign: Set<string> | null = null;
+
+  /** Tail side, from the start: learn from every event, report nothing (the head reports this part). */
+  startAsTail(): void {
+    this.learnOnly = true;
+    this.muted = true;
+  }
+
+  /** Tail side, at the boundary: from here on report, except the events already open (the head's). */
+  reachBoundaryAsTail(): void {
+    this.foreign = new Set(this.assembler.openKeys());
+    this.learnOnly = false;
+    this.muted = false;
+  }
+
+  /** Head side, at the boundary: report only the events open now and those already held; learn from the rest. */
+  reachBoundaryAsHead(): void {
+    this.owned = new Set(this.assembler.openKeys());
+    this.learnOnly = true;
+    this.muted = true;
+  }
+
+  /** Head side past the boundary: true once nothing of the head's is open or held back, so reading can stop. */
+  headDone(): boolean {
+    if (this.heldStart < this.held.length) return false;
+    if (this.owned === null) return true;
+    for (const k of this.owned) if (!this.assembler.isOpen(k)) this.owned.delete(k);
+    return this.owned.size === 0;
   }
 
   private onRawEvent(raw: RawEvent): void {
@@ -407,6 +448,10 @@ export class Analyzer {
     if (this.keyNeedles && !this.mayHaveKey(raw)) return;
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
     if (!f.all && !raw.records.some((r) => r.type === 'PATH' || r.type === 'CONFIG_CHANGE')) return;
+    if (this.learnOnly ? !this.owned?.has(raw.key) : this.foreign?.has(raw.key)) {
+      learnFrom(raw, this.ctx);
+      return;
+    }
     const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };
     // The event being interpreted is found without the map: its waiters may be created (and even resolved) before
     // interpretation returns. Only events still waiting afterwards go into the map.
@@ -535,6 +580,23 @@ export interface AnalyzeOptions extends AnalyzerOptions, EventFilter {
   /** Receives every item as it comes (events already filtered); when set, events are not collected. */
   onItem?: (item: StreamItem) => void;
   signal?: AbortSignal;
+  /** Report only one side of a boundary (two threads sharing one log; see src/core/parallel.ts). */
+  part?: SplitPart;
+}
+
+/** A place in the inputs: the index of a file in their flattened list, and a line's byte offset in it. */
+export interface Boundary {
+  file: number;
+  offset: number;
+}
+
+/**
+ * One side of a split. `head` reports the events that start before the boundary (reading on past it only until
+ * they are done); `tail` reads from the start too, learning only, and reports the events that start after it.
+ */
+export interface SplitPart {
+  boundary: Boundary;
+  side: 'head' | 'tail';
 }
 
 export interface AnalysisResult {
@@ -589,28 +651,58 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
   let bytes = 0;
   const onLine = (l: Line): void => analyzer.pushLine(l);
   const onDiag = (d: Diagnostic): void => analyzer.diagnose(d);
-  for (const g of groups) {
+  const part = opts.part;
+  // What was counted before the boundary: the head reports that much, the tail the rest.
+  let atBoundary: { records: number; events: number; bytes: number } | null = null;
+  const stop = new AbortController();
+  let pastBoundary = 0;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const flip = (offset: number): void => {
+    atBoundary = { records: analyzer.records, events: analyzer.events, bytes: bytes + offset };
+    if (part!.side === 'head') analyzer.reachBoundaryAsHead();
+    else analyzer.reachBoundaryAsTail();
+  };
+  if (part?.side === 'tail') analyzer.startAsTail();
+  let fileIndex = -1;
+  outer: for (const g of groups) {
     for (const file of g) {
-      const onBytes = (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean): void =>
-        analyzer.pushBytes(buf, start, end, file, line, offset, truncated);
+      fileIndex++;
+      if (part && atBoundary === null && fileIndex > part.boundary.file) flip(0);
+      let lines = 0;
+      const watchBoundary = part !== undefined && atBoundary === null && fileIndex === part.boundary.file;
+      const onBytes =
+        part === undefined
+          ? (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean): void => analyzer.pushBytes(buf, start, end, file, line, offset, truncated)
+          : (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean): void => {
+              if (watchBoundary && atBoundary === null && offset >= part.boundary.offset) flip(offset);
+              analyzer.pushBytes(buf, start, end, file, line, offset, truncated);
+              // The head stops once what it owns past the boundary is out, or after a bounded read-on: events held
+              // back for a folder's name that late are given out as they are (one reader would wait up to holdMs).
+              if (part.side === 'head' && atBoundary !== null && (++lines & 255) === 0 && (analyzer.headDone() || ++pastBoundary > HEAD_READ_ON / 256)) stop.abort();
+            };
       try {
-        bytes += await readLines(file, onLine, onDiag, { signal: opts.signal, onBytes, beforeReuse: (b) => analyzer.releaseBuffer(b) });
+        bytes += await readLines(file, onLine, onDiag, { signal, onBytes, beforeReuse: (b) => analyzer.releaseBuffer(b) });
       } catch (err) {
         analyzer.diagnose({ kind: 'unreadable-input', message: `${file}: ${describeFsError(err)}` });
       }
       analyzer.endFile();
-      if (opts.signal?.aborted) break;
+      if (signal.aborted) break outer;
     }
     analyzer.endInput();
   }
+  if (part && atBoundary === null) flip(0);
   analyzer.finish();
+  const before = atBoundary as { records: number; events: number; bytes: number } | null;
+  const share = (total: number, key: 'records' | 'events' | 'bytes'): number =>
+    before === null ? total : part!.side === 'head' ? before[key] : total - before[key];
   return {
     events,
     diagnostics,
     diagnosticCounts: { ...analyzer.counts },
-    lostEvents: analyzer.lostEvents,
-    records: analyzer.records,
-    eventsSeen: analyzer.events,
-    bytes,
+    lostEvents: analyzer.counts['lost-events'],
+    records: share(analyzer.records, 'records'),
+    eventsSeen: share(analyzer.events, 'events'),
+    bytes: share(bytes, 'bytes'),
   };
 }
+

@@ -30,6 +30,10 @@ interface Pending extends RawEvent {
   items: number;
   paths: number;
   proctitle: boolean;
+  /** io_uring events have no PROCTITLE: complete once every PATH item is in. */
+  uring: boolean;
+  /** A user-space message (USER_*, CRED_*, DAEMON_*, …): one record, complete as it comes. */
+  single: boolean;
 }
 
 const SERIAL_SPACE = 2 ** 32;
@@ -78,7 +82,7 @@ export class EventAssembler {
     if (r.time > (this.maxTime.get(r.node) ?? 0)) this.maxTime.set(r.node, r.time);
     const last = this.last;
     if (last !== null && last.serial === r.serial && last.time === r.time && last.node === r.node && r.type !== 'EOE') {
-      if (this.append(last, r)) this.closeExpired(last.key);
+      if (this.append(last, r)) this.close(last);
       return;
     }
     const key = eventKey(r);
@@ -90,7 +94,7 @@ export class EventAssembler {
     const p = this.inflight.get(key);
     if (p) {
       this.last = p;
-      if (this.append(p, r)) this.closeExpired(key);
+      if (this.append(p, r)) this.close(p);
       return;
     }
     const closed = this.recentClosed.get(key);
@@ -109,12 +113,13 @@ export class EventAssembler {
       return;
     }
     if (!r.type.startsWith('DAEMON_')) this.trackSerial(r.node, r.time, r.serial, r);
-    const np: Pending = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq, items: -1, paths: 0, proctitle: false };
+    const np: Pending = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq, items: -1, paths: 0, proctitle: false, uring: false, single: isUserMessage(r.type) };
     note(np, r);
     this.inflight.set(key, np);
     this.last = np;
-    // Expiry is checked when an event starts or completes.
+    // Expiry is checked when an event starts.
     this.closeExpired(key);
+    if (complete(np) && this.inflight.get(key) === np) this.close(np);
   }
 
   /** Adds a record to an open event; true when that made the event complete. */
@@ -159,6 +164,16 @@ export class EventAssembler {
     this.trackSerial(node, time, serial, null, file, line, offset);
   }
 
+  /** Keys of the events open now. */
+  openKeys(): string[] {
+    return [...this.inflight.keys()];
+  }
+
+  /** Whether the event with this key is still open. */
+  isOpen(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
   /** Calls `fn` on every record still held (open events and recently closed ones). */
   forEachHeldRecord(fn: (r: AuditRecord) => void): void {
     for (const p of this.inflight.values()) for (const r of p.records) fn(r);
@@ -177,16 +192,14 @@ export class EventAssembler {
   }
 
   /**
-   * Closes events from the oldest on: complete ones at once, others once the window has passed them. An event that
-   * is neither holds back the ones after it, so events still come out in the order they started.
+   * Closes events from the oldest on once the window has passed them. (Complete events close the moment they are,
+   * so an event that never completes, such as one whose first records were rotated away, holds nothing else back.)
    */
   private closeExpired(currentKey: string): void {
     for (const p of this.inflight.values()) {
-      if (!complete(p)) {
-        if (p.key === currentKey && this.inflight.size <= this.maxInflight) break;
-        const old = this.seq - p.lastSeq >= this.windowRecords || (this.maxTime.get(p.node) ?? 0) - p.time > this.windowMs;
-        if (!old && this.inflight.size <= this.maxInflight) break;
-      }
+      if (p.key === currentKey && this.inflight.size <= this.maxInflight) break;
+      const old = this.seq - p.lastSeq >= this.windowRecords || (this.maxTime.get(p.node) ?? 0) - p.time > this.windowMs;
+      if (!old && this.inflight.size <= this.maxInflight) break;
       this.close(p);
     }
   }
@@ -268,6 +281,10 @@ function note(p: Pending, r: AuditRecord): boolean {
     case 'SYSCALL':
       if (p.items < 0) p.items = itemsOf(r);
       break;
+    case 'URINGOP':
+      if (p.items < 0) p.items = itemsOf(r);
+      p.uring = true;
+      break;
     case 'PATH':
       p.paths++;
       break;
@@ -281,7 +298,15 @@ function note(p: Pending, r: AuditRecord): boolean {
 }
 
 function complete(p: Pending): boolean {
-  return p.proctitle && p.items >= 0 && p.paths >= p.items;
+  return p.single || ((p.proctitle || p.uring) && p.items >= 0 && p.paths >= p.items);
+}
+
+/**
+ * Record types that user-space programs send through auditd (PAM, sudo, systemd, auditd itself): each is an event of
+ * its own, one record, never followed by a SYSCALL. (LOGIN is the kernel's, and comes with the write's SYSCALL.)
+ */
+function isUserMessage(type: string): boolean {
+  return type.startsWith('USER') || type.startsWith('CRED_') || type.startsWith('DAEMON_') || type.startsWith('SERVICE_') || type.startsWith('SYSTEM_') || type.startsWith('ANOM_LOGIN') || type.startsWith('ACCT_');
 }
 
 /** A record's source, made only when a run starts or a gap is found (not per record). */

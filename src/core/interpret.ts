@@ -41,8 +41,8 @@ export interface ProcSeen {
 /** State shared across events: the inode index and what we know of processes. */
 export interface InterpretContext {
   index: PathIndex;
-  /** Keyed by `node|pid`: pids of different machines are different processes. */
-  procs: Map<string, ProcSeen>;
+  /** Per node (null: the local machine), by pid: pids of different machines are different processes. */
+  procs: Map<string | null, Map<number, ProcSeen>>;
   /** Called when an object of the event is left waiting for its folder's path. */
   onWait?(event: AuditEvent): void;
   /** Called when a pending object of an already-emitted event gets its path. */
@@ -366,6 +366,18 @@ function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSeman
 
 /** Turns one assembled event into the analysed form, learning from it and resolving what waited on it. */
 export function interpret(raw: RawEvent, ctx: InterpretContext, id = eventId(raw.node, raw.time, raw.serial)): AuditEvent {
+  return analyse(raw, ctx, id, false)!;
+}
+
+/**
+ * Only what the event teaches the index and the process table, exactly as `interpret` would, without resolving its
+ * objects or building it: for reading ahead of (or behind) the part of a log another thread reports.
+ */
+export function learnFrom(raw: RawEvent, ctx: InterpretContext): void {
+  analyse(raw, ctx, '', true);
+}
+
+function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: boolean): AuditEvent | null {
   let main: MainRecord | null = null;
   let cwdText: BPath | null | undefined;
   let argv: string[] | null | undefined;
@@ -461,6 +473,13 @@ export function interpret(raw: RawEvent, ctx: InterpretContext, id = eventId(raw
   argv ??= null;
   const pid = main?.pid ?? null;
   const ppid = main?.ppid ?? null;
+  if (learnOnly) {
+    if (pid !== null) rememberProcess(ctx, raw, pid, ppid, main?.comm ?? null, main?.exe ?? null, argv);
+    const targets = targetsOf(action, items, sem, main?.atFdcwd ?? null, main?.uring === true);
+    learnParents(targets, cwd, ctx.index);
+    learnOutcome(success !== false, targets, ctx.index);
+    return null;
+  }
   const auid = idOrNull(main?.auid ?? null);
   const process: ProcessInfo = {
     pid,
@@ -483,10 +502,7 @@ export function interpret(raw: RawEvent, ctx: InterpretContext, id = eventId(raw
   if (pid !== null) {
     const parents = parentChain(raw.node, ppid, raw.time, ctx.procs);
     if (parents.length > 0) process.parents = parents;
-    const key = `${raw.node ?? ''}|${pid}`;
-    ctx.procs.delete(key);
-    ctx.procs.set(key, { time: raw.time, ppid, comm: process.comm, exe: process.exe, argv });
-    if (ctx.procs.size > MAX_PROCS) ctx.procs.delete(ctx.procs.keys().next().value!);
+    rememberProcess(ctx, raw, pid, ppid, process.comm, process.exe, argv);
   }
 
   const event: AuditEvent = {
@@ -518,8 +534,17 @@ export function interpret(raw: RawEvent, ctx: InterpretContext, id = eventId(raw
   for (const t of targets) event.objects.push(resolveTarget(t, cwd, event, ctx, guessed));
   if (action === 'renamed' && targets.every((t) => t.child === null)) orderGuessedRename(event);
   if (action === 'renamed') nameDestinationByReplaced(event);
-  learnOutcome(event, targets, ctx.index);
+  learnOutcome(success !== false, targets, ctx.index);
   return event;
+}
+
+/** Records a process for the parent chains of later events (bounded per node, oldest forgotten). */
+function rememberProcess(ctx: InterpretContext, raw: RawEvent, pid: number, ppid: number | null, comm: string | null, exe: string | null, argv: string[] | null): void {
+  let procs = ctx.procs.get(raw.node);
+  if (procs === undefined) ctx.procs.set(raw.node, (procs = new Map()));
+  procs.delete(pid);
+  procs.set(pid, { time: raw.time, ppid, comm, exe, argv });
+  if (procs.size > MAX_PROCS) procs.delete(procs.keys().next().value!);
 }
 
 /**
@@ -596,13 +621,14 @@ function orderGuessedRename(event: AuditEvent): void {
   event.objects = objs;
 }
 
-function parentChain(node: string | null, ppid: number | null, time: number, procs: Map<string, ProcSeen>): NonNullable<ProcessInfo['parents']> {
+function parentChain(node: string | null, ppid: number | null, time: number, all: Map<string | null, Map<number, ProcSeen>>): NonNullable<ProcessInfo['parents']> {
+  const procs = all.get(node);
   const out: NonNullable<ProcessInfo['parents']> = [];
-  const seen = new Set<number>();
+  if (procs === undefined) return out;
   let p = ppid;
-  while (p !== null && p > 0 && !seen.has(p) && out.length < 16) {
-    seen.add(p);
-    const info = procs.get(`${node ?? ''}|${p}`);
+  // At most 16 ancestors; a cycle (reused pids in a garbled log) stops at the first pid seen again.
+  while (p !== null && p > 0 && out.length < 16 && !out.some((x) => x.pid === p)) {
+    const info = procs.get(p);
     if (!info || info.time > time || time - info.time > PROC_TTL_MS) break;
     out.push({ pid: p, comm: info.comm, exe: info.exe, argv: info.argv });
     p = info.ppid;
@@ -751,8 +777,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
 }
 
 /** Updates the index with what the event did: creations and rename targets are learned, deletions retired. */
-function learnOutcome(event: AuditEvent, targets: Target[], index: PathIndex): void {
-  const ok = event.success !== false;
+function learnOutcome(ok: boolean, targets: Target[], index: PathIndex): void {
   // Targets come in order source, destination, replaced: a moved inode ends up linked at its destination.
   for (const t of targets) {
     const c = t.child;

@@ -37,7 +37,7 @@ test('live: records that come after a quiet moment closed their event update it 
   lines.filter((l) => l !== proctitle).forEach((l, i) => push(l, i + 1));
   a.idle();
   push(proctitle, lines.length);
-  const kinds = items.filter((i) => i.kind !== 'diagnostic').map((i) => `${i.kind} ${i.kind !== 'diagnostic' ? i.event.serial : ''} argv=${i.kind !== 'diagnostic' ? JSON.stringify(i.event.process.argv) : ''}`);
+  const kinds = items.flatMap((i) => (i.kind === 'diagnostic' ? [] : [`${i.kind} ${i.event.serial} argv=${JSON.stringify(i.event.process.argv)}`]));
   assert.deepEqual(kinds, ['event 46 argv=null', 'update 46 argv=["rm","/tmp/hl-rec/a"]']);
   assert.equal(a.counts['late-record'], 0);
 
@@ -50,7 +50,7 @@ test('live: records that come after a quiet moment closed their event update it 
   assert.equal(items2.filter((i) => i.kind === 'event').length, 0);
   lines.filter((l) => !sys.includes(l)).forEach((l, i) => b.pushLine({ text: l, source: { file: 'audit.log', line: 10 + i, offset: 0 }, truncated: false }));
   // Each late record refines it: first seen with its folder only, then named, one event and updates of it.
-  const seq = items2.filter((i) => i.kind !== 'diagnostic').map((i) => `${i.kind} ${i.kind !== 'diagnostic' ? i.event.objects[0]?.path : ''}`);
+  const seq = items2.flatMap((i) => (i.kind === 'diagnostic' ? [] : [`${i.kind} ${i.event.objects[0]?.path}`]));
   assert.equal(seq[0].split(' ')[0], 'event');
   assert.ok(seq.slice(1).every((x) => x.startsWith('update ')), seq.join('; '));
   assert.equal(seq.at(-1), 'update /tmp/hl-rec/a');
