@@ -345,7 +345,22 @@ export function decode(id: number): boolean {
   }
   if (isNullToken(s, e) && B[s] === 40) return false;
   const n = e - s;
-  if (n > 0 && (n & 1) === 0) {
+  if (n > 128 && (n & 1) === 0) {
+    // Long hex (a proctitle, a deep path): the native decoder, after checking it is all uppercase hex.
+    let ok = true;
+    for (let k = s; k < e; k++) {
+      if (hexVal(B[k]) < 0) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      dBuf = Buffer.from(Buffer.prototype.latin1Slice.call(B, s, e) as string, 'hex');
+      dS = 0;
+      dE = dBuf.length;
+      return true;
+    }
+  } else if (n > 0 && (n & 1) === 0) {
     if (hexScratch.length < n >> 1) hexScratch = Buffer.allocUnsafe(Math.max(n >> 1, hexScratch.length * 2));
     const out = hexScratch;
     let ok = true;

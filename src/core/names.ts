@@ -63,6 +63,8 @@ export function encodeName(buf: Uint8Array, start = 0, end = buf.length): { text
 }
 
 let lastValid = true;
+/** Reused for names that need escaping (4 bytes out per byte in at most). */
+let scratch = Buffer.allocUnsafe(1024);
 
 /**
  * `encodeName(…).text` without the result object, for the hot path; whether the bytes were valid UTF-8 is in
@@ -96,7 +98,8 @@ export function encodeNameText(buf: Uint8Array, start = 0, end = buf.length): st
   }
   // One pass into a byte buffer, one decode at the end: valid sequences are copied, damaged bytes become the four
   // ASCII bytes of `\xNN`, backslashes two. The result is valid UTF-8 by construction.
-  const out = Buffer.allocUnsafe((end - start) * 4);
+  if (scratch.length < (end - start) * 4) scratch = Buffer.allocUnsafe(Math.max((end - start) * 4, scratch.length * 2));
+  const out = scratch;
   let k = 0;
   for (let i = start; i < end; ) {
     const c = buf[i];
