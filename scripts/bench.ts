@@ -1,16 +1,18 @@
 /**
- * `npm run bench`: audit-lens against ausearch / aureport on a ≥ 1 GiB log, plus whole-log assembly throughput,
- * peak memory and, with --profile, CPU profiles of the hot paths. Not part of the tests.
+ * `npm run bench`: audit-lens against ausearch / aureport on replayed real logs, on the workloads users have:
+ * a whole mixed log, a dense log where nearly every event is a deletion (the live-watch load), and key filters on
+ * 5 %, 12 % and 50 % of events; plus summary vs aureport, the core's own passes, one core vs two, and peak memory as
+ * the log grows. Not part of the tests.
  *
- *   npm run bench                          1.1 GiB log, best of 3, table + targets
- *   npm run bench -- --size 256 --runs 1   a quick look
- *   npm run bench -- --profile             also CPU-profile the key-filtered run and the assembly pass
+ *   npm run bench                          1 GiB mixed + 512 MiB dense logs, best of 3, table + targets
+ *   npm run bench -- --size 256 --runs 1   a quick look (mixed 256 MiB, dense half of it)
+ *   npm run bench -- --profile             also CPU-profile the whole-log and key-filtered runs
  *   npm run bench -- --src /tmp/copy/src   measure a scratch copy of src/ (prototype a core change without touching it)
  *
- * The log is built by replaying recorded real events (test/fixtures/recorded/*\/audit.log, else this machine's
+ * Logs are built by replaying recorded real events (test/fixtures/recorded/*\/audit.log, else this machine's
  * /var/log/audit) with fresh, continuous serials and increasing times; only the `msg=audit(…)` header and the
- * `key=` token change. It is cached under ${XDG_CACHE_HOME:-~/.cache}/audit-lens/bench and rebuilt when its recipe
- * (seed contents, size, generator version) changes. Exit status 1 when the tools disagree on an event count.
+ * `key=` token change. They are cached under ${XDG_CACHE_HOME:-~/.cache}/audit-lens/bench and rebuilt when their
+ * recipe (seed contents, size, keys, generator version) changes. Exit status 1 when the tools disagree on a count.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -38,10 +40,7 @@ import { eventId, parseRecord, parseRecordBytes } from '../src/core/record';
 
 const repoRoot = path.resolve(__dirname, '..');
 /** Bump when the replay changes in a way that changes the bytes written (invalidates cached logs). */
-const GENERATOR_VERSION = 4;
-const BENCH_KEY = 'bench_k';
-/** Share of replayed events that carry the benchmark key (must stay ≤ 10 %). */
-const BENCH_SHARE = 0.05;
+const GENERATOR_VERSION = 5;
 const BG_KEYS = 32;
 /** 2026-01-01T00:00:00Z: replayed time starts here and moves 1 ms per event. */
 const START_MS = Date.UTC(2026, 0, 1);
@@ -49,7 +48,10 @@ const FIRST_SERIAL = 1000;
 const MIB = 1 << 20;
 const MB = 1e6;
 
-const TARGET_KEY_RATIO = 3;
+/** Targets (issue: "3-5x faster than ausearch on every workload"). */
+const TARGET_WHOLE_RATIO = 3;
+const TARGET_KEY_RATIO = 5;
+const TARGET_SUMMARY_RATIO = 3;
 const TARGET_ASSEMBLY_MBPS = 150;
 /** Peak RSS on the full log may exceed the quarter log's by this factor and still count as flat. */
 const FLAT_RSS_FACTOR = 1.25;
@@ -66,16 +68,16 @@ interface Options {
 }
 
 const USAGE = `npm run bench -- [--size MiB] [--runs N] [--profile] [--no-reference] [--seed LOG]... [--src DIR]
-  --size MiB      log size (default 1126 = 1.1 GiB; a quarter-size log is built beside it for the memory check)
+  --size MiB      mixed log size (default 1024; the dense log is half of it, a quarter-size copy checks memory growth)
   --runs N        runs per measurement, best wall time kept (default 3)
-  --profile       CPU-profile the key-filtered run and the assembly pass, print the hot functions and lines
+  --profile       CPU-profile the whole-log and key-filtered runs, print the hot functions and lines
   --no-reference  skip ausearch/aureport (no count check; for iterating on a core change)
   --seed LOG      replay these logs instead of test/fixtures/recorded/*/audit.log (repeatable)
   --src DIR       build audit-lens from this src/ tree (a scratch copy) instead of the repo's
 `;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sizeMiB: 1126, runs: 3, profile: false, reference: true, seeds: [], src: path.join(repoRoot, 'src') };
+  const o: Options = { sizeMiB: 1024, runs: 3, profile: false, reference: true, seeds: [], src: path.join(repoRoot, 'src') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -94,7 +96,7 @@ function parseArgs(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
-  if (!(o.sizeMiB >= 1)) throw new Error('--size must be at least 1 (MiB)');
+  if (!(o.sizeMiB >= 4)) throw new Error('--size must be at least 4 (MiB)');
   if (!(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error('--runs must be a positive integer');
   return o;
 }
@@ -129,9 +131,11 @@ interface EventTemplate {
   candidate: boolean;
   /** The key is on a URINGOP record: ausearch 3.0.9 does not search those ("error normalizing URINGOP"). */
   uring: boolean;
+  /** audit-lens reports it by default (a deletion, rename, failed attempt or removed watch). */
+  interesting: boolean;
 }
 
-interface Seed {
+export interface Seed {
   files: string[];
   events: EventTemplate[];
   candidates: number;
@@ -139,7 +143,7 @@ interface Seed {
   skippedDaemon: number;
 }
 
-function defaultSeeds(): string[] {
+export function defaultSeeds(): string[] {
   const dir = path.join(repoRoot, 'test', 'fixtures', 'recorded');
   const fixtures = existsSync(dir)
     ? readdirSync(dir)
@@ -179,7 +183,7 @@ async function interestingIds(file: string): Promise<Set<string>> {
   return ids;
 }
 
-async function loadSeed(files: string[]): Promise<Seed> {
+export async function loadSeed(files: string[]): Promise<Seed> {
   const seed: Seed = { files, events: [], candidates: 0, skippedLines: 0, skippedDaemon: 0 };
   for (const file of files) {
     const interesting = await interestingIds(file);
@@ -200,7 +204,7 @@ async function loadSeed(files: string[]): Promise<Seed> {
       const id = eventId(rec.node, rec.time, rec.serial);
       let ev = byId.get(id);
       if (!ev) {
-        ev = { node: rec.node, records: [], keys: [], hexKey: false, candidate: false, uring: false, daemon: false, id };
+        ev = { node: rec.node, records: [], keys: [], hexKey: false, candidate: false, uring: false, interesting: false, daemon: false, id };
         byId.set(id, ev);
         order.push(ev);
       }
@@ -228,9 +232,10 @@ async function loadSeed(files: string[]): Promise<Seed> {
         seed.skippedDaemon++;
         continue;
       }
-      ev.candidate = ev.keys.length > 0 && !ev.uring && interesting.has(ev.id);
+      ev.interesting = interesting.has(ev.id);
+      ev.candidate = ev.keys.length > 0 && !ev.uring && ev.interesting;
       if (ev.candidate) seed.candidates++;
-      seed.events.push({ node: ev.node, records: ev.records, keys: ev.keys, hexKey: ev.hexKey, candidate: ev.candidate, uring: ev.uring });
+      seed.events.push({ node: ev.node, records: ev.records, keys: ev.keys, hexKey: ev.hexKey, candidate: ev.candidate, uring: ev.uring, interesting: ev.interesting });
     }
   }
   return seed;
@@ -239,17 +244,38 @@ async function loadSeed(files: string[]): Promise<Seed> {
 // ---------------------------------------------------------------------------------------------------------------
 // The replayed log.
 
-interface LogPart {
+/** A benchmark key and the share of the log's events that carry it. */
+export interface KeyShare {
+  key: string;
+  share: number;
+}
+
+/** What a replayed log is made of. */
+export interface LogRecipe {
+  name: string;
+  /** Replay only the events audit-lens reports by default (deletions, renames, failed attempts): the live-watch load. */
+  dense: boolean;
+  sizeBytes: number;
+  keys: KeyShare[];
+  /** Also write a copy of the first quarter (the memory-growth check). */
+  quarter: boolean;
+}
+
+export interface LogPart {
   file: string;
   bytes: number;
   events: number;
-  benchEvents: number;
+  /** Events per benchmark key. */
+  keyEvents: Record<string, number>;
+  /** Events audit-lens reports by default (the seed's interesting events, as replayed). */
+  interesting: number;
 }
 
-interface BenchLog {
+export interface BenchLog {
   recipe: string;
+  spec: LogRecipe;
   full: LogPart;
-  quarter: LogPart;
+  quarter: LogPart | null;
   seedFiles: string[];
   seedEvents: number;
   seedCandidates: number;
@@ -300,16 +326,23 @@ class BufferedWriter {
   }
 }
 
-function recipeOf(seed: Seed, sizeBytes: number): string {
+function recipeOf(seed: Seed, spec: LogRecipe): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ GENERATOR_VERSION, BENCH_KEY, BENCH_SHARE, BG_KEYS, START_MS, FIRST_SERIAL, sizeBytes }));
+  h.update(JSON.stringify({ GENERATOR_VERSION, BG_KEYS, START_MS, FIRST_SERIAL, spec }));
   for (const f of seed.files) h.update(readFileSync(f));
   return h.digest('hex').slice(0, 16);
 }
 
-function generate(seed: Seed, sizeBytes: number, full: string, quarter: string): { full: LogPart; quarter: LogPart } {
+/** The replay: seed events over and over, fresh serials and times, keys drawn per event by the recipe's shares. */
+export function generate(seed: Seed, spec: LogRecipe, full: string, quarter: string | null): { full: LogPart; quarter: LogPart | null } {
   const rnd = prng(0x5eed);
-  const share = Math.min(1, (BENCH_SHARE * seed.events.length) / Math.max(1, seed.candidates));
+  const events0 = spec.dense ? seed.events.filter((e) => e.interesting) : seed.events;
+  if (events0.length === 0) throw new Error(`${spec.name}: the seed has no events to replay`);
+  const candidates = events0.filter((e) => e.candidate).length;
+  // A key's share is of all replayed events; only candidates can carry it, so their odds are scaled up.
+  const odds = spec.keys.map((k) => Math.min(1, (k.share * events0.length) / Math.max(1, candidates)));
+  const total = odds.reduce((a, b) => a + b, 0);
+  if (total > 1 + 1e-9) throw new Error(`${spec.name}: the keys' shares need more keyed deletions than the seed has (${candidates} of ${events0.length})`);
   const bgIndex = new Map<string, number>();
   const bgOf = (k: string): string => {
     let i = bgIndex.get(k);
@@ -317,38 +350,48 @@ function generate(seed: Seed, sizeBytes: number, full: string, quarter: string):
     return `bg_${i % BG_KEYS}`;
   };
   const hexOf = (keys: string[]): string => Buffer.from(keys.join('\x01'), 'latin1').toString('hex').toUpperCase();
-  // Key tokens per seed event, precomputed: [background, benchmark].
-  const tokens = seed.events.map((ev) => {
+  // Key tokens per seed event, precomputed: [background, then one per benchmark key].
+  const tokens = events0.map((ev) => {
     if (ev.keys.length === 0) return null;
     const bg = ev.keys.map(bgOf);
-    const bench = [BENCH_KEY, ...bg.slice(1)];
-    return ev.hexKey || ev.keys.length > 1 ? [hexOf(bg), hexOf(bench)] : [`"${bg[0]}"`, `"${BENCH_KEY}"`];
+    const hex = ev.hexKey || ev.keys.length > 1;
+    return [bg, ...spec.keys.map((k) => [k.key, ...bg.slice(1)])].map((ks) => (hex ? hexOf(ks) : `"${ks[0]}"`));
   });
   const tmpFull = full + '.tmp';
-  const tmpQuarter = quarter + '.tmp';
   const fd = openSync(tmpFull, 'w');
-  const qfd = openSync(tmpQuarter, 'w');
+  const qfd = quarter ? openSync(quarter + '.tmp', 'w') : null;
   const w = new BufferedWriter(fd);
   w.mirror = qfd;
   const serials = new Map<string, number>();
   let time = START_MS;
   let events = 0;
-  let bench = 0;
+  let interesting = 0;
+  const keyEvents: Record<string, number> = Object.fromEntries(spec.keys.map((k) => [k.key, 0]));
   let q: LogPart | null = null;
-  const quarterBytes = Math.floor(sizeBytes / 4);
+  const quarterBytes = Math.floor(spec.sizeBytes / 4);
   try {
-    while (w.position < sizeBytes) {
-      for (let i = 0; i < seed.events.length && w.position < sizeBytes; i++) {
-        const ev = seed.events[i];
+    while (w.position < spec.sizeBytes) {
+      for (let i = 0; i < events0.length && w.position < spec.sizeBytes; i++) {
+        const ev = events0[i];
         const node = ev.node ?? '';
         const serial = serials.get(node) ?? FIRST_SERIAL;
         serials.set(node, serial + 1);
         const sec = Math.floor(time / 1000);
         const ms = time - sec * 1000;
         const header = `${sec}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}:${serial}`;
-        const isBench = ev.candidate && rnd() < share;
+        let which = 0;
+        if (ev.candidate) {
+          let r = rnd();
+          for (let k = 0; k < odds.length; k++) {
+            if (r < odds[k]) {
+              which = k + 1;
+              break;
+            }
+            r -= odds[k];
+          }
+        }
         const tok = tokens[i];
-        const key = tok === null ? '' : tok[isBench ? 1 : 0];
+        const key = tok === null ? '' : tok[which];
         let size = 0;
         for (const r of ev.records) size += r.pre.length + r.mid.length + (r.post?.length ?? 0) + header.length + key.length;
         w.ensure(size);
@@ -362,57 +405,63 @@ function generate(seed: Seed, sizeBytes: number, full: string, quarter: string):
           }
         }
         events++;
-        if (isBench) bench++;
+        if (ev.interesting) interesting++;
+        if (which > 0) keyEvents[spec.keys[which - 1].key]++;
         time++;
-        if (q === null && w.position >= quarterBytes) {
+        if (qfd !== null && q === null && w.position >= quarterBytes) {
           w.flush();
           w.mirror = null;
           closeSync(qfd);
-          q = { file: quarter, bytes: w.written, events, benchEvents: bench };
+          q = { file: quarter!, bytes: w.written, events, keyEvents: { ...keyEvents }, interesting };
         }
       }
     }
     w.flush();
   } finally {
     closeSync(fd);
-    if (q === null) closeSync(qfd);
+    if (qfd !== null && q === null) closeSync(qfd);
   }
   renameSync(tmpFull, full);
-  renameSync(tmpQuarter, quarter);
-  return { full: { file: full, bytes: w.written, events, benchEvents: bench }, quarter: q! };
+  if (quarter) renameSync(quarter + '.tmp', quarter);
+  return { full: { file: full, bytes: w.written, events, keyEvents, interesting }, quarter: q };
 }
 
-async function benchLog(o: Options): Promise<BenchLog> {
-  const files = o.seeds.length > 0 ? o.seeds : defaultSeeds();
-  log(`seed: ${files.map((f) => path.relative(repoRoot, f) || f).join(', ')}`);
+/** Builds (or reuses from the cache) the replayed log a recipe describes. */
+export async function benchLog(spec: LogRecipe, seeds: string[] = []): Promise<BenchLog> {
+  const files = seeds.length > 0 ? seeds : defaultSeeds();
   const seed = await loadSeed(files);
   log(
-    `seed: ${seed.events.length} events, ${seed.candidates} of them keyed deletions/renames that may carry ${BENCH_KEY}; ` +
+    `${spec.name}: seed ${seed.events.length} events (${files.length} logs), ${seed.candidates} keyed deletions/renames that may carry a benchmark key; ` +
       `left out: ${seed.skippedLines} lines that are not records, ${seed.skippedDaemon} auditd DAEMON_* events`,
   );
   if (seed.events.length === 0) throw new Error('the seed logs hold no events');
   if (seed.candidates === 0) throw new Error('the seed logs hold no keyed deletion/rename events to carry the benchmark key');
-  const sizeBytes = Math.round(o.sizeMiB * MIB);
-  const recipe = recipeOf(seed, sizeBytes);
+  const recipe = recipeOf(seed, spec);
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
   const metaFile = path.join(dir, `bench-${recipe}.json`);
   if (existsSync(metaFile)) {
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as BenchLog;
-    if (existsSync(meta.full.file) && statSync(meta.full.file).size === meta.full.bytes && existsSync(meta.quarter.file)) {
-      log(`reusing ${meta.full.file} (recipe ${recipe})`);
+    if (existsSync(meta.full.file) && statSync(meta.full.file).size === meta.full.bytes && (!meta.quarter || existsSync(meta.quarter.file))) {
+      log(`${spec.name}: reusing ${meta.full.file} (recipe ${recipe})`);
       return meta;
     }
   }
-  // One cached log at a time: they are big.
-  for (const n of readdirSync(dir)) if (n.startsWith('bench-') && !n.startsWith(`bench-${recipe}`)) rmSync(path.join(dir, n), { force: true });
   const t0 = performance.now();
-  const parts = generate(seed, sizeBytes, path.join(dir, `bench-${recipe}.log`), path.join(dir, `bench-${recipe}-quarter.log`));
+  const parts = generate(seed, spec, path.join(dir, `bench-${recipe}.log`), spec.quarter ? path.join(dir, `bench-${recipe}-quarter.log`) : null);
   const secs = (performance.now() - t0) / 1000;
-  log(`wrote ${parts.full.file}: ${(parts.full.bytes / MB).toFixed(0)} MB, ${parts.full.events} events in ${secs.toFixed(1)} s (${(parts.full.bytes / MB / secs).toFixed(0)} MB/s)`);
-  const meta: BenchLog = { recipe, ...parts, seedFiles: files, seedEvents: seed.events.length, seedCandidates: seed.candidates };
+  log(`${spec.name}: wrote ${parts.full.file}: ${(parts.full.bytes / MB).toFixed(0)} MB, ${parts.full.events} events in ${secs.toFixed(1)} s`);
+  const meta: BenchLog = { recipe, spec, ...parts, seedFiles: files, seedEvents: seed.events.length, seedCandidates: seed.candidates };
   writeFileSync(metaFile, JSON.stringify(meta, null, 2) + '\n');
   return meta;
+}
+
+/** Removes cached logs whose recipe is not among those in use (they are big). */
+function pruneCache(keep: string[]): void {
+  const dir = cacheDir();
+  for (const n of existsSync(dir) ? readdirSync(dir) : []) {
+    if (n.startsWith('bench-') && !keep.some((r) => n.startsWith(`bench-${r}`))) rmSync(path.join(dir, n), { force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -719,7 +768,7 @@ function loadSourceMap(bundle: string): { map: SourceMap; lines: string[] } {
 }
 
 /** Summarises a .cpuprofile: the hottest functions (self and total time) and the hottest source lines. */
-function summariseProfile(file: string, bundle: string, top = 15): string {
+export function summariseProfile(file: string, bundle: string, top = 15): string {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const { map, lines } = loadSourceMap(bundle);
   const bundleUrl = 'file://' + bundle;
@@ -790,16 +839,15 @@ function summariseProfile(file: string, bundle: string, top = 15): string {
   ].join('\n');
 }
 
-/** Profiles the key-filtered run and the assembly pass on the full log, the (slower) summary on the quarter log. */
-async function profile(b: Builds, file: string, quarter: string): Promise<string> {
+/** Profiles the whole-log and key-filtered runs. */
+async function profile(b: Builds, mixed: string): Promise<string> {
   const dir = path.join(cacheDir(), 'profiles');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const out: string[] = [];
   const jobs: [string, string, string[]][] = [
-    ['key-filtered: audit-lens events --key bench_k --format jsonl', b.cliProf, ['events', '--key', BENCH_KEY, '--format', 'jsonl', file]],
-    ['whole-log assembly pass (split + parseRecordBytes + EventAssembler)', b.passesProf, ['--pass', 'assemble', file]],
-    ['summary: audit-lens summary (1/4 log)', b.cliProf, ['summary', quarter]],
+    ['whole log: audit-lens events --format jsonl', b.cliProf, ['events', '--format', 'jsonl', '--jobs', '1', mixed]],
+    ['key-filtered: audit-lens events --key bench_12 --format jsonl', b.cliProf, ['events', '--key', 'bench_12', '--format', 'jsonl', '--jobs', '1', mixed]],
   ];
   for (const [title, bundle, args] of jobs) {
     const sub = path.join(dir, String(out.length));
@@ -822,140 +870,147 @@ function table(rows: string[][]): string {
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
+/** One workload: the reference tool and audit-lens (one core, two cores) on the same file. */
+interface Workload {
+  name: string;
+  log: LogPart;
+  /** The reference tool, how its output is counted, and the count it must give. */
+  reference: { cmd: string; args: string[]; count: (r: RunResult) => number; expect: number } | null;
+  /** audit-lens arguments without the file and --jobs. */
+  args: string[];
+  /** How audit-lens output is counted (lines by default). */
+  count?: (r: RunResult) => number;
+  expect: number;
+  target: number;
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   const o = parseArgs(process.argv.slice(2));
-  const [bl, builds] = await Promise.all([benchLog(o), build(o)]);
-  const full = bl.full;
-  const fullMB = full.bytes / MB;
-  log(
-    `log: ${full.file} ${(full.bytes / MIB / 1024).toFixed(2)} GiB, ${full.events} events, ${full.benchEvents} with key ${BENCH_KEY} ` +
-      `(${((100 * full.benchEvents) / full.events).toFixed(1)} %); quarter: ${(bl.quarter.bytes / MIB).toFixed(0)} MiB`,
-  );
-  if (full.benchEvents > full.events / 10) throw new Error('the benchmark key is on more than 10 % of events');
+  const size = Math.round(o.sizeMiB * MIB);
+  const mixedSpec: LogRecipe = { name: 'mixed', dense: false, sizeBytes: size, keys: [{ key: 'bench_5', share: 0.05 }, { key: 'bench_12', share: 0.12 }], quarter: true };
+  const denseSpec: LogRecipe = { name: 'dense', dense: true, sizeBytes: Math.round(size / 2), keys: [{ key: 'bench_50', share: 0.5 }], quarter: false };
+  const [mixed, dense, builds] = await Promise.all([benchLog(mixedSpec, o.seeds), benchLog(denseSpec, o.seeds), build(o)]);
+  pruneCache([mixed.recipe, dense.recipe]);
   if (o.src !== path.join(repoRoot, 'src')) log(`measuring audit-lens built from ${o.src}`);
-  const failures: string[] = [];
-  const rows: string[][] = [['measurement', 'wall s (best)', 'MB/s', 'vs reference', 'peak RSS (median)', 'count']];
-  const mbps = (s: number): string => (fullMB / s).toFixed(0);
   const node = process.execPath;
-
-  // 1. Key-filtered extraction.
-  log('key-filtered extraction');
-  const alKey = await bestOf(o.runs, 'audit-lens events --key', node, [builds.cli, 'events', '--key', BENCH_KEY, '--format', 'jsonl', full.file]);
-  if (alKey.best.lines !== full.benchEvents) failures.push(`audit-lens events --key ${BENCH_KEY}: ${alKey.best.lines} events, the log holds ${full.benchEvents}`);
-  let keyRatio: number | null = null;
-  let ausearch: Measured | null = null;
-  if (o.reference) {
-    // ausearch --format csv prints a header row, then one row per event.
-    ausearch = await bestOf(o.runs, 'ausearch -k', 'ausearch', ['-if', full.file, '-k', BENCH_KEY, '--format', 'csv'], { okCodes: [0, 1] });
-    const n = Math.max(0, ausearch.best.lines - 1);
-    if (n !== alKey.best.lines) failures.push(`event counts disagree: audit-lens ${alKey.best.lines}, ausearch ${n} (log holds ${full.benchEvents})`);
-    keyRatio = ausearch.best.wall / alKey.best.wall;
-    rows.push(['ausearch -if LOG -k bench_k --format csv', ausearch.best.wall.toFixed(2), mbps(ausearch.best.wall), '1.00x', fmtRss(ausearch.rssKiB), String(n)]);
+  const failures: string[] = [];
+  const csvRows = (r: RunResult): number => Math.max(0, r.lines - 1);
+  const readOf = (r: RunResult): number => Number(/ of (\d+) read/.exec(r.stdout)?.[1] ?? NaN);
+  const aureportEvents = (r: RunResult): number => Number(/Number of events: (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+  // ausearch prints every event it matches (all of them without -k); audit-lens only deletions, renames and failures.
+  const ausearch = (l: LogPart, key?: string): Workload['reference'] => ({
+    cmd: 'ausearch',
+    args: ['-if', l.file, ...(key ? ['-k', key] : []), '--format', 'csv'],
+    count: csvRows,
+    expect: key ? l.keyEvents[key] : l.events,
+  });
+  const workloads: Workload[] = [
+    { name: 'whole mixed log: events', log: mixed.full, reference: ausearch(mixed.full), args: ['events', '--format', 'jsonl'], expect: mixed.full.interesting, target: TARGET_WHOLE_RATIO },
+    { name: 'whole dense log: events', log: dense.full, reference: ausearch(dense.full), args: ['events', '--format', 'jsonl'], expect: dense.full.interesting, target: TARGET_WHOLE_RATIO },
+    { name: 'key on 5 % (mixed)', log: mixed.full, reference: ausearch(mixed.full, 'bench_5'), args: ['events', '--key', 'bench_5', '--format', 'jsonl'], expect: mixed.full.keyEvents.bench_5, target: TARGET_KEY_RATIO },
+    { name: 'key on 12 % (mixed)', log: mixed.full, reference: ausearch(mixed.full, 'bench_12'), args: ['events', '--key', 'bench_12', '--format', 'jsonl'], expect: mixed.full.keyEvents.bench_12, target: TARGET_KEY_RATIO },
+    { name: 'key on 50 % (dense)', log: dense.full, reference: ausearch(dense.full, 'bench_50'), args: ['events', '--key', 'bench_50', '--format', 'jsonl'], expect: dense.full.keyEvents.bench_50, target: TARGET_KEY_RATIO },
+    {
+      name: 'summary (mixed)',
+      log: mixed.full,
+      reference: { cmd: 'aureport', args: ['-if', mixed.full.file, '--summary'], count: aureportEvents, expect: mixed.full.events },
+      args: ['summary'],
+      count: readOf,
+      expect: mixed.full.events,
+      target: TARGET_SUMMARY_RATIO,
+    },
+  ];
+  const rows: string[][] = [['workload', 'tool', 'wall s', 'MB/s', 'ratio', 'peak RSS', 'count']];
+  const verdicts: string[] = [];
+  for (const w of workloads) {
+    const mb = w.log.bytes / MB;
+    log(w.name);
+    let ref: Measured | null = null;
+    if (o.reference && w.reference) {
+      ref = await bestOf(o.runs, `${w.reference.cmd} (${w.name})`, w.reference.cmd, w.reference.args, { okCodes: [0, 1], keepStdout: true });
+      const n = w.reference.count(ref.best);
+      if (n !== w.reference.expect) failures.push(`${w.name}: ${w.reference.cmd} counts ${n}, the log holds ${w.reference.expect}`);
+      rows.push([w.name, `${w.reference.cmd}`, ref.best.wall.toFixed(2), (mb / ref.best.wall).toFixed(0), '1.00x', fmtRss(ref.rssKiB), String(n)]);
+    }
+    let best1 = Infinity;
+    for (const jobs of [1, 2]) {
+      const m = await bestOf(o.runs, `audit-lens --jobs ${jobs} (${w.name})`, node, [builds.cli, ...w.args, '--jobs', String(jobs), w.log.file], { keepStdout: true });
+      const n = (w.count ?? ((r: RunResult) => r.lines))(m.best);
+      if (n !== w.expect) failures.push(`${w.name}: audit-lens --jobs ${jobs} counts ${n}, the log holds ${w.expect}`);
+      const ratio = ref ? ref.best.wall / m.best.wall : null;
+      rows.push([w.name, `audit-lens --jobs ${jobs}`, m.best.wall.toFixed(2), (mb / m.best.wall).toFixed(0), ratio === null ? '-' : `${ratio.toFixed(2)}x`, fmtRss(m.rssKiB), String(n)]);
+      if (jobs === 1) best1 = m.best.wall;
+      if (ratio !== null) verdicts.push(`  ${w.name}, ${jobs} core${jobs > 1 ? 's' : ''}: ${ratio.toFixed(2)}x (target ${w.target}x) ${ratio >= w.target ? 'met' : 'NOT met'}`);
+      if (jobs === 2) verdicts.push(`    second core: ${(best1 / m.best.wall).toFixed(2)}x of one core`);
+      if (ref && m.rssKiB !== null && ref.rssKiB !== null && m.rssKiB > ref.rssKiB) verdicts.push(`    peak RSS ${fmtRss(m.rssKiB)} above ${w.reference!.cmd}'s ${fmtRss(ref.rssKiB)}`);
+    }
   }
-  rows.push([
-    'audit-lens events --key bench_k --format jsonl',
-    alKey.best.wall.toFixed(2),
-    mbps(alKey.best.wall),
-    keyRatio === null ? '-' : `${keyRatio.toFixed(2)}x`,
-    fmtRss(alKey.rssKiB),
-    String(alKey.best.lines),
-  ]);
 
-  // 2. Summary.
-  log('summary');
-  const alSum = await bestOf(o.runs, 'audit-lens summary', node, [builds.cli, 'summary', full.file], { keepStdout: true });
-  const alRead = Number(/ of (\d+) read/.exec(alSum.best.stdout)?.[1] ?? NaN);
-  if (alRead !== full.events) failures.push(`audit-lens summary read ${alRead} events, the log holds ${full.events}`);
-  let sumRatio: number | null = null;
-  if (o.reference) {
-    const ar = await bestOf(o.runs, 'aureport --summary', 'aureport', ['-if', full.file, '--summary'], { keepStdout: true });
-    const arEvents = Number(/Number of events: (\d+)/.exec(ar.best.stdout)?.[1] ?? NaN);
-    if (arEvents !== alRead) failures.push(`summary event counts disagree: audit-lens ${alRead}, aureport ${arEvents}`);
-    sumRatio = ar.best.wall / alSum.best.wall;
-    rows.push(['aureport -if LOG --summary', ar.best.wall.toFixed(2), mbps(ar.best.wall), '1.00x', fmtRss(ar.rssKiB), `${arEvents} events`]);
-  }
-  rows.push(['audit-lens summary', alSum.best.wall.toFixed(2), mbps(alSum.best.wall), sumRatio === null ? '-' : `${sumRatio.toFixed(2)}x`, fmtRss(alSum.rssKiB), `${alRead} events`]);
-
-  // 3. In-process passes: assembly throughput on one core.
+  // The core's own passes, one core, no output.
   log('in-process passes');
-  const passes = new Map<Stage, { r: PassResult; rssKiB: number | null }>();
-  for (const stage of STAGES) passes.set(stage, await measurePass(builds.passes, stage, full.file, stage === 'assemble' ? o.runs : 1));
-  const asm = passes.get('assemble')!;
-  if (asm.r.lostEvents > 0) failures.push(`the replayed log has serial gaps: ${asm.r.lostEvents} lost events reported`);
-  if (asm.r.events !== full.events) failures.push(`EventAssembler built ${asm.r.events} events, the log holds ${full.events}`);
+  const passRows: string[][] = [['core pass (mixed log, 1 run)', 'wall s', 'MB/s', 'peak RSS', 'count']];
   const passLabel: Record<Stage, string> = {
-    split: 'core: readLines + LineSplitter only',
-    parse: 'core: + parseRecordBytes',
-    assemble: 'core: + EventAssembler (assembly)',
-    analyze: 'core: Analyzer --all, no output',
+    split: 'readLines + LineSplitter',
+    parse: '+ parseRecordBytes',
+    assemble: '+ EventAssembler',
+    analyze: 'Analyzer --all (every event interpreted)',
   };
+  let asmMBps = 0;
   for (const stage of STAGES) {
-    const p = passes.get(stage)!;
-    rows.push([
-      `${passLabel[stage]}${stage === 'assemble' ? '' : ' (1 run)'}`,
-      p.r.seconds.toFixed(2),
-      (p.r.bytes / MB / p.r.seconds).toFixed(0),
-      '-',
-      fmtRss(p.rssKiB),
-      stage === 'split' ? `${p.r.lines} lines` : stage === 'parse' ? `${p.r.records} records` : `${p.r.events} events`,
-    ]);
+    const p = await measurePass(builds.passes, stage, mixed.full.file, 1);
+    if (stage === 'assemble') {
+      asmMBps = p.r.bytes / MB / p.r.seconds;
+      if (p.r.lostEvents > 0) failures.push(`the replayed log has serial gaps: ${p.r.lostEvents} lost events reported`);
+      if (p.r.events !== mixed.full.events) failures.push(`EventAssembler built ${p.r.events} events, the log holds ${mixed.full.events}`);
+    }
+    passRows.push([passLabel[stage], p.r.seconds.toFixed(2), (p.r.bytes / MB / p.r.seconds).toFixed(0), fmtRss(p.rssKiB), stage === 'split' ? `${p.r.lines} lines` : stage === 'parse' ? `${p.r.records} records` : `${p.r.events} events`]);
   }
 
-  // 4. Memory as the log grows: the same commands on the quarter-size log, then on the full log with V8's old space
-  // capped (memory that grew with the input would not fit).
-  log('quarter-size log (memory growth)');
-  const q = bl.quarter;
-  const keyArgs = (f: string): string[] => ['events', '--key', BENCH_KEY, '--format', 'jsonl', f];
-  const qKey = await bestOf(o.runs, 'audit-lens events --key (1/4 log)', node, [builds.cli, ...keyArgs(q.file)]);
-  if (qKey.best.lines !== q.benchEvents) failures.push(`audit-lens on the quarter log: ${qKey.best.lines} events, it holds ${q.benchEvents}`);
-  const qSum = await bestOf(o.runs, 'audit-lens summary (1/4 log)', node, [builds.cli, 'summary', q.file], { keepStdout: true });
-  const growth = (a: number | null, b: number | null): number | null => (a !== null && b !== null ? a / b : null);
-  const keyGrowth = growth(alKey.rssKiB, qKey.rssKiB);
-  const sumGrowth = growth(alSum.rssKiB, qSum.rssKiB);
-  const qMB = q.bytes / MB;
-  rows.push(['audit-lens events --key, 1/4 log', qKey.best.wall.toFixed(2), (qMB / qKey.best.wall).toFixed(0), '-', fmtRss(qKey.rssKiB), String(qKey.best.lines)]);
-  rows.push(['audit-lens summary, 1/4 log', qSum.best.wall.toFixed(2), (qMB / qSum.best.wall).toFixed(0), '-', fmtRss(qSum.rssKiB), '']);
-  log(`full log with --max-old-space-size=${CAPPED_OLD_SPACE_MIB}`);
-  const cap = `--max-old-space-size=${CAPPED_OLD_SPACE_MIB}`;
-  const capKey = await run(node, [cap, builds.cli, ...keyArgs(full.file)]);
-  const capSum = await run(node, [cap, builds.cli, 'summary', full.file]);
-  const capped = capKey.code === 0 && capKey.lines === full.benchEvents && capSum.code === 0;
-  const capNote = (r: RunResult): string => (r.code === 0 ? `ok, ${fmtRss(r.rssKiB)}` : `FAILED (exit ${r.code}${/heap out of memory/i.test(r.stderr) ? ', out of memory' : ''})`);
+  // Memory as the log grows: the quarter-size copy, then the full log with V8's old space capped.
+  log('memory growth');
+  const q = mixed.quarter!;
+  const memRows: string[][] = [['memory (mixed log)', 'quarter', 'full', 'growth', `full, old space capped at ${CAPPED_OLD_SPACE_MIB} MiB`]];
+  let flat = true;
+  for (const args of [['events', '--format', 'jsonl'], ['events', '--key', 'bench_12', '--format', 'jsonl'], ['summary']]) {
+    const a = await bestOf(o.runs, `${args.join(' ')} (1/4 log)`, node, [builds.cli, ...args, '--jobs', '1', q.file]);
+    const f = await bestOf(1, `${args.join(' ')} (full log)`, node, [builds.cli, ...args, '--jobs', '1', mixed.full.file]);
+    const capped = await run(node, [`--max-old-space-size=${CAPPED_OLD_SPACE_MIB}`, builds.cli, ...args, '--jobs', '1', mixed.full.file]);
+    const g = a.rssKiB !== null && f.rssKiB !== null ? f.rssKiB / a.rssKiB : null;
+    if (g === null || g > FLAT_RSS_FACTOR || capped.code !== 0) flat = false;
+    memRows.push([args.join(' '), fmtRss(a.rssKiB), fmtRss(f.rssKiB), g === null ? '?' : `${g.toFixed(2)}x`, capped.code === 0 ? `ok, ${fmtRss(capped.rssKiB)}` : `FAILED (exit ${capped.code})`]);
+  }
 
-  const asmMBps = asm.r.bytes / MB / asm.r.seconds;
-  const flat = capped && [keyGrowth, sumGrowth].every((g) => g !== null && g <= FLAT_RSS_FACTOR);
-  const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
+  const describe = (b: BenchLog): string =>
+    `${b.spec.name}: ${(b.full.bytes / MIB).toFixed(0)} MiB, ${b.full.events} events, ${b.full.interesting} deletions/renames/failed attempts (${((100 * b.full.interesting) / b.full.events).toFixed(0)} %)` +
+    Object.entries(b.full.keyEvents).map(([k, n]) => `, ${k} on ${n} (${((100 * n) / b.full.events).toFixed(1)} %)`).join('');
   const out = [
     '',
-    `Audit Lens benchmark: ${(full.bytes / MIB / 1024).toFixed(2)} GiB log (${full.bytes} bytes, ${full.events} events, ` +
-      `${full.benchEvents} = ${((100 * full.benchEvents) / full.events).toFixed(1)} % with key ${BENCH_KEY}), ` +
-      `replayed from ${bl.seedEvents} real events in ${bl.seedFiles.length} seed log(s); best of ${o.runs}; MB = 10^6 bytes`,
-    `node ${process.version}, ${spawnSync('sh', ['-c', 'nproc'], { encoding: 'utf8' }).stdout.trim()} CPUs, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    `Audit Lens benchmark, replayed from ${mixed.seedEvents} real events in ${mixed.seedFiles.length} recorded logs; best of ${o.runs}; MB = 10^6 bytes`,
+    `  ${describe(mixed)}`,
+    `  ${describe(dense)}`,
+    `node ${process.version}, ${spawnSync('sh', ['-c', 'nproc'], { encoding: 'utf8' }).stdout.trim()} CPUs, load at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     '',
     table(rows),
     '',
+    table(passRows),
+    '',
+    table(memRows),
+    '',
     'Targets (reported, not enforced):',
-    `  key-filtered extraction >= ${TARGET_KEY_RATIO}x ausearch throughput: ${keyRatio === null ? 'not measured (--no-reference)' : `${keyRatio.toFixed(2)}x, ${ok(keyRatio >= TARGET_KEY_RATIO)}`}`,
-    `  whole-log assembly >= ${TARGET_ASSEMBLY_MBPS} MB/s on one core: ${asmMBps.toFixed(0)} MB/s, ${ok(asmMBps >= TARGET_ASSEMBLY_MBPS)}`,
-    `  memory flat as the log grows 4x: ${ok(flat)}`,
-    `    peak RSS full / quarter (median of runs, <= ${FLAT_RSS_FACTOR}): events --key ${keyGrowth?.toFixed(2) ?? '?'}x ` +
-      `(${fmtRss(qKey.rssKiB)} -> ${fmtRss(alKey.rssKiB)}), summary ${sumGrowth?.toFixed(2) ?? '?'}x (${fmtRss(qSum.rssKiB)} -> ${fmtRss(alSum.rssKiB)})`,
-    `    full log with V8 old space capped at ${CAPPED_OLD_SPACE_MIB} MiB: events --key ${capNote(capKey)}; summary ${capNote(capSum)}`,
+    ...verdicts,
+    `  whole-log assembly >= ${TARGET_ASSEMBLY_MBPS} MB/s on one core: ${asmMBps.toFixed(0)} MB/s, ${asmMBps >= TARGET_ASSEMBLY_MBPS ? 'met' : 'NOT met'}`,
+    `  memory flat as the log grows 4x (<= ${FLAT_RSS_FACTOR}x) and within a ${CAPPED_OLD_SPACE_MIB} MiB old space: ${flat ? 'met' : 'NOT met'}`,
   ];
   process.stdout.write(out.join('\n') + '\n');
-
   if (o.profile) {
     log('profiling (unminified bundles with source maps)');
-    process.stdout.write('\nCPU profiles (self time; "total" includes callees):\n' + (await profile(builds, full.file, bl.quarter.file)) + '\n');
+    process.stdout.write('\nCPU profiles (self time; "total" includes callees):\n' + (await profile(builds, mixed.full.file)) + '\n');
   }
-  if (failures.length > 0) {
-    process.stdout.write('\nFAILED: counts disagree\n' + failures.map((f) => `  ${f}\n`).join(''));
-  }
+  if (failures.length > 0) process.stdout.write('\nFAILED: counts disagree\n' + failures.map((f) => `  ${f}\n`).join(''));
   process.stdout.write(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   return failures.length > 0 ? 1 : 0;
 }
-
 async function passMain(stage: string, file: string): Promise<void> {
   if (!(STAGES as readonly string[]).includes(stage)) throw new Error(`unknown stage ${stage}`);
   process.stdout.write(JSON.stringify(await pass(stage as Stage, file)) + '\n');

@@ -3,7 +3,8 @@
  * package and install the extension, start and stop a server. Offline apart from the npm registry.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -190,6 +191,25 @@ export interface ServerOptions {
   logFile?: string;
   /** Require this password (`--auth password`); without it there is no authentication, for loopback only. */
   password?: string;
+  /** Listen on this Unix socket (`--socket`, created 0600) instead of host:port. */
+  socket?: string;
+  /** Run as this user (the e2e tests of Watch Deletions type a real sudo password as an unprivileged user). */
+  runAs?: { uid: number; gid: number; home: string };
+  /** Extra environment for the server and its extension host. */
+  env?: Record<string, string>;
+}
+
+/** Whether an HTTP server answers /healthz on a Unix socket (fetch cannot use one). */
+function socketAnswers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ socketPath: socket, path: '/healthz', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
 }
 
 export interface RunningServer {
@@ -199,16 +219,17 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts code-server without authentication and waits until it answers /healthz. */
+/** Starts code-server (with a password, on a 0600 Unix socket, or unauthenticated on loopback) and waits until it answers /healthz. */
 export async function startCodeServer(o: ServerOptions): Promise<RunningServer> {
   const configFile = path.join(o.userDataDir, 'code-server.yaml');
   mkdirSync(o.userDataDir, { recursive: true });
   const auth = o.password ? 'password' : 'none';
   // Our own config file, so code-server does not write ~/.config/code-server/config.yaml with a password.
   writeFileSync(configFile, `bind-addr: ${o.host}:${o.port}\nauth: ${auth}\ncert: false\n`, { mode: 0o600 });
+  if (o.runAs) chownSync(configFile, o.runAs.uid, o.runAs.gid);
   const args = [
     '--config', configFile,
-    '--bind-addr', `${o.host}:${o.port}`,
+    ...(o.socket ? ['--socket', o.socket, '--socket-mode', '600'] : ['--bind-addr', `${o.host}:${o.port}`]),
     '--auth', auth,
     '--disable-telemetry',
     '--disable-update-check',
@@ -220,12 +241,20 @@ export async function startCodeServer(o: ServerOptions): Promise<RunningServer> 
   const out = o.logFile ? openSync(o.logFile, 'a') : 'inherit';
   // detached: the server gets its own process group, so stop() can end its children with one signal.
   // The password goes through the environment (code-server reads PASSWORD), never the command line.
-  const env: NodeJS.ProcessEnv = { ...process.env, VSCODE_PROXY_URI: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, VSCODE_PROXY_URI: '', ...o.env };
   delete env.PASSWORD;
   delete env.HASHED_PASSWORD;
   if (o.password) env.PASSWORD = o.password;
-  const child = spawn(o.bin, args, { stdio: ['ignore', out, out], detached: true, env });
-  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}/`;
+  if (o.runAs) {
+    // Nothing of root's environment that names root's files: the user's own home, a private runtime dir.
+    env.HOME = o.runAs.home;
+    delete env.XDG_RUNTIME_DIR;
+    delete env.XDG_CACHE_HOME;
+    delete env.XDG_CONFIG_HOME;
+    delete env.XDG_DATA_HOME;
+  }
+  const child = spawn(o.bin, args, { stdio: ['ignore', out, out], detached: true, env, cwd: o.runAs ? o.runAs.home : undefined, uid: o.runAs?.uid, gid: o.runAs?.gid });
+  const url = o.socket ? 'http://localhost/' : `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}/`;
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
   const stop = async (): Promise<void> => {
@@ -250,8 +279,7 @@ export async function startCodeServer(o: ServerOptions): Promise<RunningServer> 
   for (;;) {
     if (exited !== undefined) throw new Error(`code-server exited with ${exited} before listening${o.logFile ? ` (see ${o.logFile})` : ''}`);
     try {
-      const res = await fetch(`${url}healthz`);
-      if (res.ok) break;
+      if (o.socket ? await socketAnswers(o.socket) : (await fetch(`${url}healthz`)).ok) break;
     } catch {
       // not listening yet
     }

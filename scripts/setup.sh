@@ -13,8 +13,11 @@ root=0
 
 # auditd: the daemon and auditctl/ausearch. libkrb5-dev, build-essential, python3: code-server's native modules
 # (kerberos, node-pty) compile at install. ripgrep: seeds code-server's offline ripgrep download. chromium: the e2e
-# browser. liburing-dev: the io_uring fixtures of the integration tests.
-packages=(auditd libkrb5-dev ripgrep chromium build-essential python3 liburing-dev)
+# browser. liburing-dev: the io_uring fixtures of the integration tests. git, rsync: tools the fixture recorder runs
+# (git clean, rsync --delete); strace: the recorder's ground truth for tools that fork or pick their own names.
+# sudo: Watch Deletions starts its helper through it, and its tests type a real sudo password as an unprivileged
+# user. python3 also sends the helper's io_uring audit rules (auditctl cannot).
+packages=(auditd libkrb5-dev ripgrep chromium build-essential python3 liburing-dev git rsync strace sudo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

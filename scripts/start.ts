@@ -1,14 +1,17 @@
 /**
  * `npm start`: Audit Lens in code-server on a demo workspace, as users install it (the freshly built VSIX).
  *
- *   npm start [-- --host ADDR] [-- --port N]
+ *   npm start [-- --host ADDR] [-- --port N] [-- --socket PATH]
+ *
+ * code-server always asks for a generated password (printed here): even on loopback, any local user who reaches the
+ * port would otherwise get the server's shell, and with Watch Deletions its root helper. `--socket PATH` listens on a
+ * Unix socket created 0600 instead (only this user can connect; put a proxy in front for a browser).
  *
  * code-server is installed once into ~/.cache/audit-lens (see scripts/code-server.ts); the profile and the demo
  * workspace live there too, so settings and layout survive restarts. Ctrl+C stops everything.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -23,13 +26,10 @@ import {
 import { demoWorkspace, ensureDemoWorkspace } from './demo';
 
 function usage(): never {
-  console.log('usage: npm start [-- --host ADDR] [-- --port N]\n  --host  address to listen on (default 127.0.0.1)\n  --port  port (default 8080, or a free one)');
+  console.log(
+    'usage: npm start [-- --host ADDR] [-- --port N] [-- --socket PATH]\n  --host    address to listen on (default 127.0.0.1)\n  --port    port (default 8080, or a free one)\n  --socket  listen on a Unix socket (mode 0600) instead of a port',
+  );
   process.exit(0);
-}
-
-/** True for 127.0.0.0/8, ::1 and localhost: the only addresses where running without a password is acceptable. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
 /** Adds our quiet defaults to the profile's settings without overwriting what the user changed. */
@@ -49,12 +49,15 @@ function ensureSettings(userDataDir: string): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, socket: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) usage();
   const host = values.host!;
-  let port: number;
-  if (values.port !== undefined) {
+  const socket = values.socket ? path.resolve(values.socket) : undefined;
+  let port = 0;
+  if (socket) {
+    // listening on the socket only
+  } else if (values.port !== undefined) {
     port = Number(values.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
     await freePort(host, port).catch(() => {
@@ -75,12 +78,13 @@ async function main(): Promise<void> {
   ensureSettings(userDataDir);
   ensureDemoWorkspace();
 
-  // Without authentication code-server is a root shell for whoever reaches the port: only on loopback.
-  const password = isLoopback(host) ? undefined : randomBytes(12).toString('base64url');
+  // code-server runs a shell (and, with Watch Deletions, a root helper) for whoever gets in: never without a
+  // password on a port, even on loopback (other local users reach it too). A 0600 socket admits this user only.
+  const password = socket ? undefined : randomBytes(12).toString('base64url');
   const logFile = path.join(base, 'code-server.log');
-  const server = await startCodeServer({ bin, host, port, userDataDir, extensionsDir, folder: workspace, logFile, password });
-  console.log(`\nAudit Lens is running in code-server: ${server.url}`);
-  if (password) console.log(`password: ${password}  (listening on ${host}, so a password is required)`);
+  const server = await startCodeServer({ bin, host, port, socket, userDataDir, extensionsDir, folder: workspace, logFile, password });
+  console.log(`\nAudit Lens is running in code-server: ${socket ? `Unix socket ${socket} (mode 0600)` : server.url}`);
+  if (password) console.log(`password: ${password}  (generated for this run; code-server asks for it)`);
   console.log(`workspace: ${workspace}\ncode-server log: ${logFile}\nCtrl+C to stop.`);
 
   let stopping = false;

@@ -23,9 +23,23 @@ export const Commands = {
   EventsCopyAusearch: 'auditLens.events.copyAusearch',
   EventsRevealFolder: 'auditLens.events.revealFolder',
   EventsExport: 'auditLens.events.export',
+  /** A problem row of the tree (lost events, unreadable lines, auditd stopped…): does what it says. */
   EventsFixIssue: 'auditLens.events.fixIssue',
   AuditdStatus: 'auditLens.auditd.status',
   LogShow: 'auditLens.log.show',
+  /** Watch Deletions: the privileged helper installs rules for a folder and streams its deletions live. */
+  WatchStart: 'auditLens.watch.start',
+  WatchStop: 'auditLens.watch.stop',
+  /** "Resume watching?" after a reload, and the action of a disconnected helper. */
+  WatchResume: 'auditLens.watch.resume',
+  /** Health actions (the tree shows them on its health items). */
+  WatchRemoveLeftovers: 'auditLens.watch.removeLeftovers',
+  WatchRaiseBacklog: 'auditLens.watch.raiseBacklog',
+  WatchStartAuditd: 'auditLens.watch.startAuditd',
+  /** `(uri?, { offset?, line? })`: opens a log in the Audit Lens viewer, landing on a record. */
+  ViewerOpen: 'auditLens.viewer.open',
+  /** In an audit.log text editor: peek the other records of the event under the cursor. */
+  GoToEventRecords: 'auditLens.auditlog.goToEventRecords',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -36,20 +50,11 @@ export const Views = {
   Events: 'auditLens.events',
 } as const;
 
-/**
- * Commands other features contribute that the tree calls when they exist (checked with `getCommands`):
- * the paged viewer for logs too big for the text editor, and the live watch (the welcome button).
- */
-export const ForeignCommands = {
-  ViewerOpen: 'auditLens.viewer.open',
-  WatchStart: 'auditLens.watch.start',
-} as const;
-
 /** Context keys (`auditLens:<state>`) used in `when` clauses of the manifest. */
 export const ContextKeys = {
-  /** A log has been analysed in this window (the view then shows results or "no deletions"). */
+  /** An analysis or search finished and is in the tree (the view then shows results or "no deletions"). */
   Analyzed: 'auditLens:analyzed',
-  /** The last analysis produced at least one row. */
+  /** The tree holds at least one event. */
   HasEvents: 'auditLens:hasEvents',
   /** An analysis is running. */
   Analyzing: 'auditLens:analyzing',
@@ -57,8 +62,10 @@ export const ContextKeys = {
   Grouping: 'auditLens:grouping',
   /** A filter (text, action, failed only, time range) hides some events. */
   Filtered: 'auditLens:filtered',
-  /** Set by the live watch feature once `auditLens.watch.start` is registered: shows the "Watch a Folder…" welcome. */
-  WatchAvailable: 'auditLens:watchAvailable',
+  /** At least one folder is watched (the helper runs). */
+  Watching: 'auditLens:watching',
+  /** The watched folders' paths (an array: `resourcePath in auditLens:watchedFolders`). */
+  WatchedFolders: 'auditLens:watchedFolders',
 } as const;
 export type ContextKey = (typeof ContextKeys)[keyof typeof ContextKeys];
 
@@ -70,6 +77,19 @@ export const Settings = {
   EventsGroupBy: 'events.groupBy',
   /** Where "Who Deleted…?" looks for audit logs (a file or a folder of rotated logs). */
   EventsLogPath: 'events.logPath',
+  /** Events a watch keeps in the extension's storage (oldest dropped past it). */
+  WatchMaxStoredEvents: 'watch.maxStoredEvents',
+  /** Where the helper's terminal runs: `auto` (node-pty where it loads), `pty` or `vscode` (VS Code's own terminal). */
+  HelperTerminal: 'helper.terminal',
+  /** Audit logs at least this many MB open in the viewer instead of the text editor (0: never). */
+  ViewerThresholdMB: 'viewer.thresholdMB',
+  /** The viewer starts in the interpreted view (like `ausearch -i`). */
+  ViewerInterpreted: 'viewer.interpreted',
+} as const;
+
+/** Custom editor view types. */
+export const CustomEditors = {
+  Viewer: 'auditLens.viewer',
 } as const;
 
 /** Tree item context values, encoding the row's state for menus. */
@@ -87,7 +107,8 @@ export const ContextValues = {
   Process: 'auditLens:group:process',
   TimeBucket: 'auditLens:group:time',
   ProcessChain: 'auditLens:chain',
-  Issue: 'auditLens:issue',
+  /** A health problem or a log's problems, with an action (leftover rules, lost events, auditd stopped, helper gone). */
+  Health: 'auditLens:health',
   LoadMore: 'auditLens:loadMore',
   NoMatch: 'auditLens:noMatch',
 } as const;
@@ -100,6 +121,9 @@ export const Colors = {
 
 /** The language id for audit.log files. */
 export const AuditLogLanguage = 'auditlog';
+
+/** The language id for audit.rules files (and auditctl arguments). */
+export const AuditRulesLanguage = 'auditrules';
 
 /** The Output channel name users see. */
 export const OutputChannelName = 'Audit Lens';

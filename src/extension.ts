@@ -1,32 +1,49 @@
 /**
  * Wiring only: logging first, then one `register(context)` per feature, each disposable owned by the context.
+ * Features that depend on another get what they need here: the watch feeds the Audit Events tree (its EventSink),
+ * and the tree's analyses and the viewer read root-only logs through the watch's privileged helper.
  */
 import * as vscode from 'vscode';
 import { Commands } from './constants';
 import { errorText, initLog, log } from './log';
 import { register as registerStatus } from './helper/statusCommand';
-import { register as registerTree } from './views/tree';
+import { register as registerWatch } from './helper/watchManager';
+import { register as registerTree, type AuditEventsTree, type TreeDeps } from './views/tree';
+import { register as registerLanguage } from './language/languageFeatures';
+import { register as registerViewer } from './editor/viewerProvider';
 
-/** Starts one feature; one broken feature must not take the others down with it. */
-function start<T extends vscode.Disposable>(context: vscode.ExtensionContext, name: string, register: () => T): T | undefined {
-  try {
-    const feature = register();
-    context.subscriptions.push(feature);
-    return feature;
-  } catch (err) {
-    log.error(`could not start ${name}: ${errorText(err)}`);
-    return undefined;
-  }
-}
+let tree: AuditEventsTree | undefined;
+/** Filled in once the watch has started: the tree reads it when a log turns out to be root-only. */
+const treeDeps: TreeDeps = {};
+
+const features: [name: string, register: (context: vscode.ExtensionContext) => vscode.Disposable][] = [
+  ['events tree', (c) => (tree = registerTree(c, treeDeps))],
+  ['auditd status', registerStatus],
+  // Watch Deletions feeds the tree; its privileged access serves root-only logs to the tree and the viewer.
+  [
+    'watch deletions',
+    (c) => {
+      const watch = registerWatch(c, tree!.sink);
+      treeDeps.privileged = watch.privileged;
+      return watch;
+    },
+  ],
+  ['audit log language', registerLanguage],
+  ['viewer', (c) => registerViewer(c, { privileged: treeDeps.privileged })],
+];
 
 /** Called by VS Code on the first of our activation events. */
 export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(initLog());
   context.subscriptions.push(vscode.commands.registerCommand(Commands.LogShow, () => log.show(false)));
-  // The tree is the EventSink every event producer feeds (`registerTree(…).sink`); the privileged helper, when
-  // there is one, reads root-only logs for it.
-  start(context, 'events tree', () => registerTree(context, { privileged: undefined }));
-  start(context, 'auditd status', () => registerStatus(context));
+  for (const [name, register] of features) {
+    // One broken feature must not take the others down with it.
+    try {
+      context.subscriptions.push(register(context));
+    } catch (err) {
+      log.error(`could not start ${name}: ${errorText(err)}`);
+    }
+  }
   const version = (context.extension.packageJSON as { version?: string }).version ?? '?';
   log.info(`Audit Lens ${version} activated (${vscode.env.appName} ${vscode.version}, ${context.extension.extensionKind === vscode.ExtensionKind.Workspace ? 'workspace' : 'ui'} host)`);
 }

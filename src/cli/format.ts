@@ -19,12 +19,22 @@ export function eventJson(e: AuditEvent): Record<string, unknown> {
     errno: e.errno,
     action: e.action,
     watchRemoved: e.watchRemoved,
+    ...(e.rulesRemoved !== undefined ? { rulesRemoved: e.rulesRemoved } : {}),
     process: e.process,
     objects: e.objects,
     source: e.source,
-    records: e.records,
+    records: compactRecords(e),
     recordTypes: e.recordTypes,
   };
+}
+
+/**
+ * Every record's line and offset; the file only where it is not the event's first record's (an event split by a
+ * rotation). Repeating a long log path per record made it a third of the output.
+ */
+function compactRecords(e: AuditEvent): { file?: string; line: number; offset: number }[] {
+  const file = e.source.file;
+  return e.records.map((r) => (r.file === file ? { line: r.line, offset: r.offset } : { file: r.file, line: r.line, offset: r.offset }));
 }
 
 export const CSV_HEADER = [
@@ -104,6 +114,7 @@ export function eventTable(e: AuditEvent, utc: boolean, color: boolean): string 
     `user ${p.user ?? p.uid ?? '?'}`,
     p.loginUser || p.auid !== null ? `login ${p.loginUser ?? p.auid}` : null,
     p.cwd ? `cwd ${visible(p.cwd)}` : null,
+    p.container && p.container !== 'host' ? `container ${p.container.slice(0, 12)}${p.containerRuntime ? ` (${p.containerRuntime})` : ''}` : null,
     e.keys.length ? `key ${e.keys.join(',')}` : null,
   ]
     .filter(Boolean)

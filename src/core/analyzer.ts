@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { EventAssembler, type AssemblerOptions, type RawEvent } from './assembler';
-import { interpret, type InterpretContext } from './interpret';
+import { interpret, learnFrom, type InterpretContext } from './interpret';
 import { describeFsError, expandInputs, readLines, type Line } from './lines';
 import { PathIndex } from './pathIndex';
 import { isAscii, isUtf8 } from 'node:buffer';
@@ -72,6 +72,8 @@ interface Held {
 }
 
 const MAX_KEPT_DIAGNOSTICS = 1000;
+/** Lines the head of a split reads past its boundary at most (see SplitPart). */
+const HEAD_READ_ON = 65_536;
 
 /** Only spaces and tabs: an empty line, not a malformed one. */
 function isBlank(buf: Buffer, start: number, end: number): boolean {
@@ -109,7 +111,11 @@ export class Analyzer {
   private readonly keyNeedleBytes: Buffer[] | null;
   private readonly header = newHeader();
   private readonly wantedIds = new Map<number, { time: number; node: string | null }[]>();
-  private readonly wantedOrder: number[] = [];
+  private readonly wantedRing = new Float64Array(8192).fill(-1);
+  private wantedNext = 0;
+  /** Serials of the lines in `tail`, with how many: the tail is searched only for an event it holds. */
+  private readonly tailSerials = new Map<number, number>();
+  private readonly hitHeader = newHeader();
   private skipSerial = -1;
   private skipTime = -1;
   private skipNode: string | null = null;
@@ -118,6 +124,9 @@ export class Analyzer {
   private readonly keyHits = new WeakMap<Buffer, number[]>();
   private readonly asciiChunks = new WeakMap<Buffer, boolean>();
   private lastTime = 0;
+  private current: Held | null = null;
+  private currentId = '';
+  private readonly recentEmitted = new Set<string>();
 
   constructor(
     private readonly onItem: (item: StreamItem) => void,
@@ -126,17 +135,19 @@ export class Analyzer {
     this.filter = opts.filter ?? {};
     this.settle = opts.settle ?? false;
     this.holdMs = opts.holdMs ?? 120_000;
-    this.maxHold = opts.maxHold ?? 50_000;
+    // Live views keep fewer events waiting: each holds an emitted event that may still get a better path.
+    this.maxHold = opts.maxHold ?? (this.settle ? 50_000 : 10_000);
     this.keyNeedles = this.filter.keys?.length
       ? this.filter.keys.flatMap((k) => [`"${k}"`, Buffer.from(k, 'utf8').toString('hex').toUpperCase()])
       : null;
     this.keyNeedleBytes = this.keyNeedles?.map((n) => Buffer.from(n, 'latin1')) ?? null;
-    this.assembler = new EventAssembler((e) => this.onRawEvent(e), (d) => this.diagnose(d), opts);
+    // Live views can take a better version of an event they already show; a settled run has printed it already.
+    this.assembler = new EventAssembler((e) => this.onRawEvent(e), (d) => this.diagnose(d), { ...opts, onLate: this.settle ? undefined : (e) => this.onLateEvent(e) });
     this.ctx = {
-      index: new PathIndex(opts.snapshot ?? []),
+      index: new PathIndex(opts.snapshot ?? [], undefined, this.maxHold),
       procs: new Map(),
       onWait: (event) => {
-        const h = this.heldById.get(event.id);
+        const h = this.heldOf(event.id);
         if (h) h.pending++;
       },
       onResolved: (event) => this.onResolved(event),
@@ -175,7 +186,7 @@ export class Analyzer {
       return;
     }
     this.records++;
-    this.checkUtf8(buf, start, end, () => ({ file, line, offset }));
+    if (!this.isAsciiChunk(buf)) this.checkUtf8(buf, start, end, { file, line, offset });
     if (h.serial !== this.skipSerial || h.time !== this.skipTime || h.node !== this.skipNode) {
       this.skipSerial = h.serial;
       this.skipTime = h.time;
@@ -185,6 +196,8 @@ export class Analyzer {
     }
     // Kept briefly: an event whose key-bearing record comes in the next read buffer gets these back.
     const t = this.tail[this.tailNext];
+    if (t.buf !== null) this.untail(t);
+    this.tailSerials.set(h.serial, (this.tailSerials.get(h.serial) ?? 0) + 1);
     t.buf = buf;
     t.start = start;
     t.end = end;
@@ -206,28 +219,68 @@ export class Analyzer {
   private findWanted(buf: Buffer): void {
     if (this.keyHits.has(buf)) return;
     const hits = this.hitsIn(buf);
-    const h = newHeader();
+    const h = this.hitHeader;
     let lastLine = -1;
     for (const hit of hits) {
       const ls = buf.lastIndexOf(10, hit) + 1;
       if (ls === lastLine) continue;
+      // A spelling of the key elsewhere (inside a hex proctitle, a file name) does not make the event wanted.
+      if (!this.isKeyField(buf, ls, hit)) continue;
       lastLine = ls;
       const nl = buf.indexOf(10, hit);
       if (!parseHeaderBytes(buf, ls, nl < 0 ? buf.length : nl, h) || this.isWanted(h.node, h.time, h.serial)) continue;
       let list = this.wantedIds.get(h.serial);
       if (!list) this.wantedIds.set(h.serial, (list = []));
       list.push({ time: h.time, node: h.node });
-      this.wantedOrder.push(h.serial);
-      if (this.wantedOrder.length > 8192) this.wantedIds.delete(this.wantedOrder.shift()!);
+      // Bounded: the oldest wanted serial is forgotten (a ring, not an array shift).
+      const old = this.wantedRing[this.wantedNext];
+      if (old >= 0) this.wantedIds.delete(old);
+      this.wantedRing[this.wantedNext] = h.serial;
+      this.wantedNext = (this.wantedNext + 1) % this.wantedRing.length;
       // Records of this event already skipped at the end of the previous buffer come back now.
+      if (!this.tailSerials.has(h.serial)) continue;
       for (let k = 0; k < this.tail.length; k++) {
         const t = this.tail[(this.tailNext + k) % this.tail.length];
         if (t.buf === null || t.serial !== h.serial || t.time !== h.time || t.node !== h.node) continue;
         const rec = parseRecordBytes(t.buf, t.start, t.end, t.file, t.line, t.offset);
-        t.buf = null;
+        this.untail(t);
         if (rec) this.assembler.push(rec);
       }
     }
+  }
+
+  /**
+   * Whether a key spelling found at `hit` is (part of) the record's `key=` field: right after `key=` when quoted;
+   * for hex (several keys joined by \x01), a byte-aligned run inside the field with \x01 or the field's ends around it.
+   */
+  private isKeyField(buf: Buffer, lineStart: number, hit: number): boolean {
+    let t = hit;
+    while (t > lineStart && buf[t - 1] !== 32 && buf[t - 1] !== 61) t--;
+    if (t - 4 < lineStart || buf[t - 1] !== 61 || buf[t - 2] !== 121 || buf[t - 3] !== 101 || buf[t - 4] !== 107) return false;
+    if (t - 5 >= lineStart && buf[t - 5] !== 32 && buf[t - 5] !== 39) return false;
+    if (buf[hit] === 34) return hit === t;
+    const off = hit - t;
+    if (off % 2 !== 0) return false;
+    if (off > 0 && !(buf[hit - 2] === 48 && buf[hit - 1] === 49)) return false;
+    let end = hit;
+    while (end < buf.length && ((buf[end] >= 48 && buf[end] <= 57) || (buf[end] >= 65 && buf[end] <= 70))) end++;
+    const needleEnd = hit + this.hexNeedleLen(buf, hit);
+    return needleEnd === end || (buf[needleEnd] === 48 && buf[needleEnd + 1] === 49);
+  }
+
+  /** Length of the hex needle that matched at `hit`. */
+  private hexNeedleLen(buf: Buffer, hit: number): number {
+    for (const n of this.keyNeedleBytes!) {
+      if (n[0] !== 34 && buf.compare(n, 0, n.length, hit, hit + n.length) === 0) return n.length;
+    }
+    return 0;
+  }
+
+  private untail(t: TailLine): void {
+    t.buf = null;
+    const n = (this.tailSerials.get(t.serial) ?? 1) - 1;
+    if (n <= 0) this.tailSerials.delete(t.serial);
+    else this.tailSerials.set(t.serial, n);
   }
 
   private accept(
@@ -241,15 +294,15 @@ export class Analyzer {
     line = 0,
     offset = 0,
   ): void {
-    const source = (): SourceRef => src ?? { file, line, offset };
-    if (truncated) this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: source() });
+    // SourceRefs are made only for diagnostics: most lines never need one (no closure per line either).
+    if (truncated) this.diagnose({ kind: 'truncated-line', message: 'the input ends in the middle of a line', source: src ?? { file, line, offset } });
     if (!rec) {
       if (isBlank(buf, start, end)) return;
-      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(buf.toString('latin1', start, Math.min(end, start + 61))), source: source() });
+      this.diagnose({ kind: 'malformed-line', message: 'not an audit record: ' + preview(buf.toString('latin1', start, Math.min(end, start + 61))), source: src ?? { file, line, offset } });
       return;
     }
     this.records++;
-    this.checkUtf8(buf, start, end, source);
+    if (!this.isAsciiChunk(buf)) this.checkUtf8(buf, start, end, src ?? { file, line, offset });
     if (rec.time > this.lastTime) this.lastTime = rec.time;
     this.assembler.push(rec);
   }
@@ -257,19 +310,18 @@ export class Analyzer {
   /** A read buffer is about to be reused: records still held copy their line out of it. */
   releaseBuffer(buf: Buffer): void {
     this.assembler.forEachHeldRecord((r) => {
-      if (r instanceof LazyRecord && r.buf === buf) void r.raw;
+      if (r instanceof LazyRecord && r.buf === buf) r.detach();
     });
     this.asciiChunks.delete(buf);
     this.keyHits.delete(buf);
-    for (const t of this.tail) if (t.buf === buf) t.buf = null;
+    for (const t of this.tail) if (t.buf === buf) this.untail(t);
   }
 
   /** Real records are ASCII before the ENRICHED part (the kernel hex-encodes anything else); other bytes are damage. */
-  private checkUtf8(buf: Buffer, start: number, end: number, source: () => SourceRef): void {
-    if (this.isAsciiChunk(buf)) return;
+  private checkUtf8(buf: Buffer, start: number, end: number, source: SourceRef): void {
     const line = buf.subarray(start, end);
     if (!isAscii(line) && !isUtf8(line)) {
-      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source: source() });
+      this.diagnose({ kind: 'invalid-utf8', message: 'bytes that are not UTF-8 in a record (shown as \\xNN)', source });
     }
   }
 
@@ -313,11 +365,12 @@ export class Analyzer {
   }
 
   /**
-   * Marks the end of one file: its open events are closed (auditd never splits an event across a rotation) and
-   * the next file's clock starts afresh, so files given out of order do not tear each other's events apart.
+   * Marks the end of one file. Open events stay open: auditd checks the log size after each record and rotates
+   * there, so one event can start in audit.log.1 and end in audit.log; the assembler's window closes them once later
+   * records have gone by. The next file's clock starts afresh, so files given out of order do not close each other's
+   * events early.
    */
   endFile(): void {
-    this.assembler.closeAll();
     this.assembler.resetClock();
   }
 
@@ -341,47 +394,106 @@ export class Analyzer {
 
   /** Reports a problem found outside the line stream (an unreadable input, a bad snapshot line). */
   diagnose(d: Diagnostic): void {
+    if (this.muted) return;
     this.counts[d.kind] += d.kind === 'lost-events' ? (d.count ?? 1) : 1;
     this.onItem({ kind: 'diagnostic', diagnostic: d });
+  }
+
+  // Splitting one log between two threads (see src/core/parallel.ts). Both read from the start of the input: the
+  // head reports everything before the boundary, the tail everything after it, and each only learns from the other
+  // side's events, in the same order as one reader would, so every path comes out as it would from one thread.
+  private learnOnly = false;
+  private muted = false;
+  /** Head side, past the boundary: the events that were open at the boundary (still the head's to report). */
+  private owned: Set<string> | null = null;
+  /** Tail side: the events open at the boundary (the head reports them). */
+  private foreign: Set<string> | null = null;
+
+  /** Tail side, from the start: learn from every event, report nothing (the head reports this part). */
+  startAsTail(): void {
+    this.learnOnly = true;
+    this.muted = true;
+  }
+
+  /** Tail side, at the boundary: from here on report, except the events already open (the head's). */
+  reachBoundaryAsTail(): void {
+    this.foreign = new Set(this.assembler.openKeys());
+    this.learnOnly = false;
+    this.muted = false;
+  }
+
+  /** Head side, at the boundary: report only the events open now and those already held; learn from the rest. */
+  reachBoundaryAsHead(): void {
+    this.owned = new Set(this.assembler.openKeys());
+    this.learnOnly = true;
+    this.muted = true;
+  }
+
+  /** Head side past the boundary: true once nothing of the head's is open or held back, so reading can stop. */
+  headDone(): boolean {
+    if (this.heldStart < this.held.length) return false;
+    if (this.owned === null) return true;
+    for (const k of this.owned) if (!this.assembler.isOpen(k)) this.owned.delete(k);
+    return this.owned.size === 0;
   }
 
   private onRawEvent(raw: RawEvent): void {
     this.events++;
     // A folder not named within the hold time will not be: let its waiters (and their events) go.
-    if ((this.events & 1023) === 0) this.ctx.index.expire(this.lastTime - this.holdMs);
+    if ((this.events & 1023) === 0) {
+      this.ctx.index.expire(this.lastTime - this.holdMs);
+      if (!this.settle) this.pruneLive();
+    }
     const f = this.filter;
     if (this.keyNeedles && !this.mayHaveKey(raw)) return;
     // Only events with PATH items or rule changes can teach paths or be deletions; skip the rest unless asked.
     if (!f.all && !raw.records.some((r) => r.type === 'PATH' || r.type === 'CONFIG_CHANGE')) return;
+    if (this.learnOnly ? !this.owned?.has(raw.key) : this.foreign?.has(raw.key)) {
+      learnFrom(raw, this.ctx);
+      return;
+    }
     const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };
-    // Register before interpreting so waiters created during interpretation are counted.
+    // The event being interpreted is found without the map: its waiters may be created (and even resolved) before
+    // interpretation returns. Only events still waiting afterwards go into the map.
     const id = eventId(raw.node, raw.time, raw.serial);
-    this.heldById.set(id, h);
-    const event = interpret(raw, this.ctx);
+    this.current = h;
+    this.currentId = id;
+    const event = interpret(raw, this.ctx, id);
+    this.current = null;
+    this.currentId = '';
     h.event = event;
     h.wanted = this.wanted(event);
+    if (h.pending > 0) this.heldById.set(id, h);
     if (!this.settle) {
-      this.heldById.delete(id);
-      if (h.pending > 0) this.heldById.set(event.id, h);
       if (h.wanted && (!f.pathPrefix || matchesPath(event, f.pathPrefix))) {
         h.emitted = true;
         this.onItem({ kind: 'event', event });
+        this.noteEmitted(id);
       }
       return;
     }
-    if (!h.wanted && h.pending === 0) {
-      this.heldById.delete(id);
-      return;
-    }
+    if (!h.wanted && h.pending === 0) return;
     if (h.pending === 0 && this.heldStart === this.held.length) {
       // Nothing is waiting ahead of it: out it goes, in order, without queueing.
-      this.heldById.delete(id);
       if (!f.pathPrefix || matchesPath(event, f.pathPrefix)) this.onItem({ kind: 'event', event });
       return;
     }
     this.held.push(h);
-    if (h.pending === 0) this.heldById.delete(id);
     this.release(false);
+  }
+
+  /**
+   * Live mode emits events at once and keeps the ones still waiting for a path, to send updates. Their waiters may
+   * expire or be dropped without a word, so the map is aged out by log time and bounded in size here.
+   */
+  private pruneLive(): void {
+    const cutoff = this.lastTime - this.holdMs;
+    let excess = this.heldById.size - this.maxHold;
+    for (const [id, h] of this.heldById) {
+      if (excess <= 0 && h.event.timeMs >= cutoff) break;
+      this.heldById.delete(id);
+      excess--;
+    }
   }
 
   private wanted(e: AuditEvent): boolean {
@@ -392,8 +504,39 @@ export class Analyzer {
     return f.all === true || isDefaultInteresting(e);
   }
 
+  /** Live mode: a record came after its event was closed; the event is interpreted again and sent as an update. */
+  private onLateEvent(raw: RawEvent): void {
+    const id = eventId(raw.node, raw.time, raw.serial);
+    const f = this.filter;
+    if (this.keyNeedles && !this.mayHaveKey(raw)) return;
+    const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: true };
+    this.current = h;
+    this.currentId = id;
+    const event = interpret(raw, this.ctx, id);
+    this.current = null;
+    this.currentId = '';
+    h.event = event;
+    if (h.pending > 0) this.heldById.set(id, h);
+    if (!this.wanted(event) || (f.pathPrefix && !matchesPath(event, f.pathPrefix))) return;
+    // An event first skipped (its PATH records had not come yet) is new to the consumer.
+    this.onItem({ kind: this.recentEmitted.has(id) ? 'update' : 'event', event });
+    this.noteEmitted(id);
+  }
+
+  /** Live mode remembers the last events it emitted, so a late record makes an `update`, not a second `event`. */
+  private noteEmitted(id: string): void {
+    if (this.settle) return;
+    this.recentEmitted.add(id);
+    if (this.recentEmitted.size > 512) this.recentEmitted.delete(this.recentEmitted.values().next().value!);
+  }
+
+  /** The hold record of an event: the one being interpreted, or one still waiting for a path. */
+  private heldOf(id: string): Held | undefined {
+    return id === this.currentId ? (this.current ?? undefined) : this.heldById.get(id);
+  }
+
   private onResolved(event: AuditEvent): void {
-    const h = this.heldById.get(event.id);
+    const h = this.heldOf(event.id);
     if (!h) return;
     h.pending = Math.max(0, h.pending - 1);
     if (h.pending === 0) this.heldById.delete(event.id);
@@ -437,6 +580,23 @@ export interface AnalyzeOptions extends AnalyzerOptions, EventFilter {
   /** Receives every item as it comes (events already filtered); when set, events are not collected. */
   onItem?: (item: StreamItem) => void;
   signal?: AbortSignal;
+  /** Report only one side of a boundary (two threads sharing one log; see src/core/parallel.ts). */
+  part?: SplitPart;
+}
+
+/** A place in the inputs: the index of a file in their flattened list, and a line's byte offset in it. */
+export interface Boundary {
+  file: number;
+  offset: number;
+}
+
+/**
+ * One side of a split. `head` reports the events that start before the boundary (reading on past it only until
+ * they are done); `tail` reads from the start too, learning only, and reports the events that start after it.
+ */
+export interface SplitPart {
+  boundary: Boundary;
+  side: 'head' | 'tail';
 }
 
 export interface AnalysisResult {
@@ -462,7 +622,13 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
     for (const file of g) {
       if (file === '-') continue;
       try {
-        await (await fsp.open(file, 'r')).close();
+        const fh = await fsp.open(file, 'r');
+        try {
+          // open() succeeds on a directory (an audit.log that is a folder inside a log directory): read() would not.
+          if ((await fh.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        } finally {
+          await fh.close();
+        }
       } catch (err) {
         throw new InputError(`${file}: ${describeFsError(err)}`);
       }
@@ -485,28 +651,58 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
   let bytes = 0;
   const onLine = (l: Line): void => analyzer.pushLine(l);
   const onDiag = (d: Diagnostic): void => analyzer.diagnose(d);
-  for (const g of groups) {
+  const part = opts.part;
+  // What was counted before the boundary: the head reports that much, the tail the rest.
+  let atBoundary: { records: number; events: number; bytes: number } | null = null;
+  const stop = new AbortController();
+  let pastBoundary = 0;
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const flip = (offset: number): void => {
+    atBoundary = { records: analyzer.records, events: analyzer.events, bytes: bytes + offset };
+    if (part!.side === 'head') analyzer.reachBoundaryAsHead();
+    else analyzer.reachBoundaryAsTail();
+  };
+  if (part?.side === 'tail') analyzer.startAsTail();
+  let fileIndex = -1;
+  outer: for (const g of groups) {
     for (const file of g) {
-      const onBytes = (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean): void =>
-        analyzer.pushBytes(buf, start, end, file, line, offset, truncated);
+      fileIndex++;
+      if (part && atBoundary === null && fileIndex > part.boundary.file) flip(0);
+      let lines = 0;
+      const watchBoundary = part !== undefined && atBoundary === null && fileIndex === part.boundary.file;
+      const onBytes =
+        part === undefined
+          ? (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean): void => analyzer.pushBytes(buf, start, end, file, line, offset, truncated)
+          : (buf: Buffer, start: number, end: number, line: number, offset: number, truncated: boolean): void => {
+              if (watchBoundary && atBoundary === null && offset >= part.boundary.offset) flip(offset);
+              analyzer.pushBytes(buf, start, end, file, line, offset, truncated);
+              // The head stops once what it owns past the boundary is out, or after a bounded read-on: events held
+              // back for a folder's name that late are given out as they are (one reader would wait up to holdMs).
+              if (part.side === 'head' && atBoundary !== null && (++lines & 255) === 0 && (analyzer.headDone() || ++pastBoundary > HEAD_READ_ON / 256)) stop.abort();
+            };
       try {
-        bytes += await readLines(file, onLine, onDiag, { signal: opts.signal, onBytes, beforeReuse: (b) => analyzer.releaseBuffer(b) });
+        bytes += await readLines(file, onLine, onDiag, { signal, onBytes, beforeReuse: (b) => analyzer.releaseBuffer(b) });
       } catch (err) {
         analyzer.diagnose({ kind: 'unreadable-input', message: `${file}: ${describeFsError(err)}` });
       }
       analyzer.endFile();
-      if (opts.signal?.aborted) break;
+      if (signal.aborted) break outer;
     }
     analyzer.endInput();
   }
+  if (part && atBoundary === null) flip(0);
   analyzer.finish();
+  const before = atBoundary as { records: number; events: number; bytes: number } | null;
+  const share = (total: number, key: 'records' | 'events' | 'bytes'): number =>
+    before === null ? total : part!.side === 'head' ? before[key] : total - before[key];
   return {
     events,
     diagnostics,
     diagnosticCounts: { ...analyzer.counts },
-    lostEvents: analyzer.lostEvents,
-    records: analyzer.records,
-    eventsSeen: analyzer.events,
-    bytes,
+    lostEvents: analyzer.counts['lost-events'],
+    records: share(analyzer.records, 'records'),
+    eventsSeen: share(analyzer.events, 'events'),
+    bytes: share(bytes, 'bytes'),
   };
 }
+

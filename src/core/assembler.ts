@@ -1,4 +1,4 @@
-import { eventKey, sameRecord } from './record';
+import { eventKey, itemsOf, sameRecord } from './record';
 import type { AuditRecord, Diagnostic } from './types';
 
 /** The records of one event, in arrival order (EOE excluded). */
@@ -17,10 +17,23 @@ export interface AssemblerOptions {
   windowMs?: number;
   /** Hard cap on events held open at once (oldest are closed first). */
   maxInflight?: number;
+  /**
+   * A record of a recently closed event arrived late (not a duplicate). With this set it is added to the event and
+   * the event is handed over again (live views update it); without it the record is reported as a late record.
+   */
+  onLate?: (e: RawEvent) => void;
 }
 
 interface Pending extends RawEvent {
   lastSeq: number;
+  /** The SYSCALL (or URINGOP) record's `items=`: how many PATH records the event has; -1 until known. */
+  items: number;
+  paths: number;
+  proctitle: boolean;
+  /** io_uring events have no PROCTITLE: complete once every PATH item is in. */
+  uring: boolean;
+  /** A user-space message (USER_*, CRED_*, DAEMON_*, …): one record, complete as it comes. */
+  single: boolean;
 }
 
 const SERIAL_SPACE = 2 ** 32;
@@ -48,12 +61,17 @@ export class EventAssembler {
   /** Serials reported missing so far (possible lost events). */
   lostEvents = 0;
 
+  private readonly onLate: AssemblerOptions['onLate'];
+
   constructor(
     private readonly onEvent: (e: RawEvent) => void,
     private readonly onDiagnostic: (d: Diagnostic) => void,
     opts: AssemblerOptions = {},
   ) {
-    this.windowRecords = opts.windowRecords ?? 256;
+    this.onLate = opts.onLate;
+    // Records of concurrent events interleave: under load a PATH record was seen 450 lines after its SYSCALL
+    // record. Complete events close at once (see complete()), so the window only holds back the few that are not.
+    this.windowRecords = opts.windowRecords ?? 4096;
     this.windowMs = opts.windowMs ?? 3000;
     this.maxInflight = opts.maxInflight ?? 10_000;
   }
@@ -64,7 +82,7 @@ export class EventAssembler {
     if (r.time > (this.maxTime.get(r.node) ?? 0)) this.maxTime.set(r.node, r.time);
     const last = this.last;
     if (last !== null && last.serial === r.serial && last.time === r.time && last.node === r.node && r.type !== 'EOE') {
-      this.append(last, r);
+      if (this.append(last, r)) this.close(last);
       return;
     }
     const key = eventKey(r);
@@ -75,13 +93,18 @@ export class EventAssembler {
     }
     const p = this.inflight.get(key);
     if (p) {
-      this.append(p, r);
       this.last = p;
+      if (this.append(p, r)) this.close(p);
       return;
     }
     const closed = this.recentClosed.get(key);
     if (closed) {
-      const dup = closed.some((x) => sameRecord(x, r));
+      const dup = r.type !== 'CONFIG_CHANGE' && closed.some((x) => sameRecord(x, r));
+      if (!dup && this.onLate) {
+        closed.push(r);
+        this.onLate({ key, node: r.node, time: r.time, serial: r.serial, records: closed });
+        return;
+      }
       this.onDiagnostic(
         dup
           ? { kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source }
@@ -90,23 +113,31 @@ export class EventAssembler {
       return;
     }
     if (!r.type.startsWith('DAEMON_')) this.trackSerial(r.node, r.time, r.serial, r);
-    const np: Pending = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq };
+    const np: Pending = { key, node: r.node, time: r.time, serial: r.serial, records: [r], lastSeq: this.seq, items: -1, paths: 0, proctitle: false, uring: false, single: isUserMessage(r.type) };
+    note(np, r);
     this.inflight.set(key, np);
     this.last = np;
-    // Expiry is checked when an event starts: records appended to open events cannot make others complete sooner.
+    // Expiry is checked when an event starts.
     this.closeExpired(key);
+    if (complete(np) && this.inflight.get(key) === np) this.close(np);
   }
 
-  private append(p: Pending, r: AuditRecord): void {
+  /** Adds a record to an open event; true when that made the event complete. */
+  private append(p: Pending, r: AuditRecord): boolean {
     const recs = p.records;
-    for (let i = 0; i < recs.length; i++) {
-      if (recs[i].type === r.type && sameRecord(recs[i], r)) {
-        this.onDiagnostic({ kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source });
-        return;
+    // The kernel writes one identical CONFIG_CHANGE op=remove_rule per rule it drops (b64 and b32 rules of one
+    // watch) under one serial: those are rules, not duplicates.
+    if (r.type !== 'CONFIG_CHANGE') {
+      for (let i = 0; i < recs.length; i++) {
+        if (recs[i].type === r.type && sameRecord(recs[i], r)) {
+          this.onDiagnostic({ kind: 'duplicate-record', message: `duplicate ${r.type} record of event ${r.serial}`, source: r.source });
+          return false;
+        }
       }
     }
     recs.push(r);
     p.lastSeq = this.seq;
+    return note(p, r);
   }
 
   /** Closes every open event (end of input). */
@@ -133,6 +164,16 @@ export class EventAssembler {
     this.trackSerial(node, time, serial, null, file, line, offset);
   }
 
+  /** Keys of the events open now. */
+  openKeys(): string[] {
+    return [...this.inflight.keys()];
+  }
+
+  /** Whether the event with this key is still open. */
+  isOpen(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
   /** Calls `fn` on every record still held (open events and recently closed ones). */
   forEachHeldRecord(fn: (r: AuditRecord) => void): void {
     for (const p of this.inflight.values()) for (const r of p.records) fn(r);
@@ -150,6 +191,10 @@ export class EventAssembler {
     this.runs.clear();
   }
 
+  /**
+   * Closes events from the oldest on once the window has passed them. (Complete events close the moment they are,
+   * so an event that never completes, such as one whose first records were rotated away, holds nothing else back.)
+   */
   private closeExpired(currentKey: string): void {
     for (const p of this.inflight.values()) {
       if (p.key === currentKey && this.inflight.size <= this.maxInflight) break;
@@ -169,11 +214,10 @@ export class EventAssembler {
 
   /** Serial continuity per node; the source (a record, or file/line/offset) is only made into an object when kept. */
   private trackSerial(node: string | null, time: number, serial: number, rec: AuditRecord | null, file = '', line = 0, offset = 0): void {
-    const src = (): AuditRecord['source'] => rec?.source ?? { file, line, offset };
     const nodeKey = node ?? '';
     let run = this.runs.get(nodeKey);
     if (!run) {
-      this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: src() });
+      this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: srcOf(rec, file, line, offset) });
       return;
     }
     const delta = (serial - run.last + SERIAL_SPACE) % SERIAL_SPACE;
@@ -182,13 +226,13 @@ export class EventAssembler {
       if (delta > MAX_GAP || time + 60_000 < run.lastTime) {
         // Serials jumped far ahead, or time went back a minute: a reboot or another log, not a loss.
         this.reportMissing(run, Infinity);
-        this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: src() });
+        this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: srcOf(rec, file, line, offset) });
         return;
       }
       if (delta > 1) {
         for (let s = 1; s < delta && run.missing.size < 100_000; s++) run.missing.set((run.last + s) % SERIAL_SPACE, this.seq);
         if (delta - 1 > 100_000) run.bulkMissing = (run.bulkMissing ?? 0) + (delta - 1 - 100_000);
-        run.source = src();
+        run.source = srcOf(rec, file, line, offset);
       }
       run.last = serial;
       run.lastTime = time;
@@ -198,7 +242,7 @@ export class EventAssembler {
       const back = SERIAL_SPACE - delta;
       if (back > this.windowRecords * 4 && time < run.lastTime) {
         this.reportMissing(run, Infinity);
-        this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: src() });
+        this.runs.set(nodeKey, { node: node, last: serial, lastTime: time, missing: new Map(), source: srcOf(rec, file, line, offset) });
       }
     }
     this.reportMissing(run, this.seq - this.windowRecords * 4);
@@ -224,6 +268,50 @@ export class EventAssembler {
       source: run.source,
     });
   }
+}
+
+/**
+ * Counts what a syscall event has received; true when the record made it complete. The kernel writes a syscall
+ * event as SYSCALL, its auxiliary records, one PATH per `items=`, then PROCTITLE (and EOE, which auditd's log lacks),
+ * so once all of those are in, nothing more of it is coming. Records can arrive in any order (reordered logs).
+ */
+function note(p: Pending, r: AuditRecord): boolean {
+  const was = complete(p);
+  switch (r.type) {
+    case 'SYSCALL':
+      if (p.items < 0) p.items = itemsOf(r);
+      break;
+    case 'URINGOP':
+      if (p.items < 0) p.items = itemsOf(r);
+      p.uring = true;
+      break;
+    case 'PATH':
+      p.paths++;
+      break;
+    case 'PROCTITLE':
+      p.proctitle = true;
+      break;
+    default:
+      return false;
+  }
+  return !was && complete(p);
+}
+
+function complete(p: Pending): boolean {
+  return p.single || ((p.proctitle || p.uring) && p.items >= 0 && p.paths >= p.items);
+}
+
+/**
+ * Record types that user-space programs send through auditd (PAM, sudo, systemd, auditd itself): each is an event of
+ * its own, one record, never followed by a SYSCALL. (LOGIN is the kernel's, and comes with the write's SYSCALL.)
+ */
+function isUserMessage(type: string): boolean {
+  return type.startsWith('USER') || type.startsWith('CRED_') || type.startsWith('DAEMON_') || type.startsWith('SERVICE_') || type.startsWith('SYSTEM_') || type.startsWith('ANOM_LOGIN') || type.startsWith('ACCT_');
+}
+
+/** A record's source, made only when a run starts or a gap is found (not per record). */
+function srcOf(rec: AuditRecord | null, file: string, line: number, offset: number): AuditRecord['source'] {
+  return rec !== null ? rec.source : { file, line, offset };
 }
 
 interface SerialRun {

@@ -1,7 +1,7 @@
 /** The parsing core's public surface: used by the CLI, the extension host, the helper and the webview. */
 export * from './types';
 export { Analyzer, analyzeInputs, InputError, isDefaultInteresting, underPrefix } from './analyzer';
-export type { AnalysisResult, AnalyzeOptions, AnalyzerOptions, EventFilter } from './analyzer';
+export type { AnalysisResult, AnalyzeOptions, AnalyzerOptions, Boundary, EventFilter, SplitPart } from './analyzer';
 export { EventAssembler } from './assembler';
 export type { RawEvent } from './assembler';
 export { LineSplitter, readLines, expandInputs, rotatedOrder, describeFsError } from './lines';

@@ -1,18 +1,20 @@
 import type { RawEvent } from './assembler';
 import { basenameB, dirnameB, inodeKey, joinB, normalizeB, type BPath, type InodeKey, type PathIndex } from './pathIndex';
-import { bytesToText, eventId, Fields, plainValue, untrustedBytes } from './record';
+import * as FB from './fields';
+import { F } from './fields';
+import { encodeNameText } from './names';
+import { bytesToText, eventId, Fields, LazyRecord, plainValue, untrustedBytes } from './record';
 import {
   AUID_UNSET,
   archFromHex,
   errnoName,
-  isAtFdcwd,
   syscallName,
   syscallSemantics,
   uringOpName,
   uringSemantics,
   type SyscallSemantics,
 } from './tables';
-import type { Action, AuditEvent, AuditObject, ObjectRole, ObjectType, ProcessInfo } from './types';
+import type { Action, AuditEvent, AuditObject, AuditRecord, ObjectRole, ObjectType, ProcessInfo, SourceRef } from './types';
 
 /** A PATH item, decoded. */
 interface PathItem {
@@ -27,7 +29,9 @@ interface PathItem {
 }
 
 /** A process seen in earlier events, for parent chains. */
-interface ProcSeen {
+export interface ProcSeen {
+  /** Log time of the event it was last seen in: pids are reused, so an old sighting says nothing. */
+  time: number;
   ppid: number | null;
   comm: string | null;
   exe: string | null;
@@ -37,7 +41,8 @@ interface ProcSeen {
 /** State shared across events: the inode index and what we know of processes. */
 export interface InterpretContext {
   index: PathIndex;
-  procs: Map<number, ProcSeen>;
+  /** Per node (null: the local machine), by pid: pids of different machines are different processes. */
+  procs: Map<string | null, Map<number, ProcSeen>>;
   /** Called when an object of the event is left waiting for its folder's path. */
   onWait?(event: AuditEvent): void;
   /** Called when a pending object of an already-emitted event gets its path. */
@@ -45,9 +50,34 @@ export interface InterpretContext {
 }
 
 const MAX_PROCS = 1024;
+/** A parent seen longer ago than this (log time) is not trusted to be the same process: pids are reused. */
+const PROC_TTL_MS = 10 * 60_000;
+
+let isoSec = NaN;
+let isoPrefix = '';
+
+/** `new Date(ms).toISOString()`, with the part up to the second reused (events come in bursts within a second). */
+function isoTime(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== isoSec) {
+    isoSec = sec;
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, -4);
+  }
+  const r = ms - sec * 1000;
+  return `${isoPrefix}${r < 10 ? '00' : r < 100 ? '0' : ''}${r}Z`;
+}
 
 /** Decodes a byte string for output; invalid UTF-8 becomes `\xNN` and the object also gets `pathHex`. */
 function outPath(b: BPath): { path: string; pathHex?: string } {
+  let plainAscii = true;
+  for (let i = 0; i < b.length; i++) {
+    const c = b.charCodeAt(i);
+    if (c >= 0x80 || c === 0x5c) {
+      plainAscii = false;
+      break;
+    }
+  }
+  if (plainAscii) return { path: b };
   const buf = Buffer.from(b, 'latin1');
   const { text, valid } = bytesToText(buf);
   return valid ? { path: text } : { path: text, pathHex: buf.toString('hex') };
@@ -57,10 +87,8 @@ function text(buf: Buffer | null): string | null {
   return buf === null ? null : bytesToText(buf).text;
 }
 
-function modeType(mode: string | null): ObjectType | null {
-  if (!mode) return null;
-  const m = parseInt(mode, 8);
-  if (Number.isNaN(m)) return null;
+function modeBitsType(m: number | null): ObjectType | null {
+  if (m === null) return null;
   switch (m & 0o170000) {
     case 0o040000:
       return 'dir';
@@ -77,70 +105,148 @@ function idOrNull(n: number | null): number | null {
   return n === null || n === AUID_UNSET ? null : n;
 }
 
-/** Splits `key` tokens: `(null)`, `"k"`, or hex of several keys joined by \x01. */
-function keysOf(tok: string | undefined): string[] {
-  const b = untrustedBytes(tok);
-  if (!b || b.length === 0) return [];
-  return bytesToText(b)
-    .text.split('\x01')
-    .filter((k) => k.length > 0);
-}
-
-/** argv from EXECVE records (possibly split as a1_len / a1[0] …) or from PROCTITLE (NUL-separated). */
-function argvOf(execve: Fields[], proctitle: Fields | undefined): string[] | null {
-  if (execve.length > 0) {
-    const all = new Map<string, string>();
-    for (const f of execve) for (const [k, v] of f.raw) if (!all.has(k)) all.set(k, v);
-    const argc = Number(plainValue(all.get('argc')) ?? NaN);
-    const out: string[] = [];
-    for (let i = 0; Number.isFinite(argc) ? i < argc : all.has(`a${i}`) || all.has(`a${i}[0]`); i++) {
-      const whole = all.get(`a${i}`);
-      if (whole !== undefined) {
-        out.push(text(untrustedBytes(whole)) ?? '');
-        continue;
-      }
-      const parts: Buffer[] = [];
-      for (let j = 0; all.has(`a${i}[${j}]`); j++) parts.push(untrustedBytes(all.get(`a${i}[${j}]`)) ?? Buffer.alloc(0));
-      if (parts.length === 0) break;
-      out.push(bytesToText(Buffer.concat(parts)).text);
+/** Adds the keys of the scanned record's `key=` field (`(null)`, `"k"`, or hex of several keys joined by \x01). */
+function addKeys(into: string[]): void {
+  if (!FB.decode(F.key)) return;
+  const b = FB.dBuf;
+  let start = FB.dS;
+  const end = FB.dE;
+  for (let i = start; i <= end; i++) {
+    if (i < end && b[i] !== 1) continue;
+    if (i > start) {
+      const k = encodeNameText(b, start, i);
+      if (!into.includes(k)) into.push(k);
     }
-    return out;
+    start = i + 1;
   }
-  if (proctitle) {
-    const b = proctitle.bytes('proctitle');
-    if (!b) return null;
-    const parts: string[] = [];
-    let start = 0;
-    for (let i = 0; i <= b.length; i++) {
-      if (i === b.length || b[i] === 0) {
-        if (i > start || i < b.length) parts.push(bytesToText(b.subarray(start, i)).text);
-        start = i + 1;
-      }
+}
+
+/** argv from EXECVE records (possibly split as a1_len / a1[0] …): the rare slow path, on the records' text. */
+function argvOfExecve(execve: AuditRecord[]): string[] {
+  const all = new Map<string, string>();
+  for (const r of execve) for (const [k, v] of new Fields(r).raw) if (!all.has(k)) all.set(k, v);
+  const argc = Number(plainValue(all.get('argc')) ?? NaN);
+  const out: string[] = [];
+  for (let i = 0; Number.isFinite(argc) ? i < argc : all.has(`a${i}`) || all.has(`a${i}[0]`); i++) {
+    const whole = all.get(`a${i}`);
+    if (whole !== undefined) {
+      out.push(text(untrustedBytes(whole)) ?? '');
+      continue;
     }
-    return parts;
+    const parts: Buffer[] = [];
+    for (let j = 0; all.has(`a${i}[${j}]`); j++) parts.push(untrustedBytes(all.get(`a${i}[${j}]`)) ?? Buffer.alloc(0));
+    if (parts.length === 0) break;
+    out.push(bytesToText(Buffer.concat(parts)).text);
   }
-  return null;
+  return out;
 }
 
-/** Strips leading zeros so one inode has one spelling (the kernel writes none; hostile logs might). */
-function canonicalInode(digits: string): string {
-  return digits.length > 1 && digits.charCodeAt(0) === 48 ? digits.replace(/^0+(?=\d)/, '') : digits;
+/** The last PROCTITLE value and its argv: an rm -rf writes the same one on every event. */
+let lastProctitle: Uint8Array | null = null;
+let lastArgv: string[] | null = null;
+
+/** argv of the scanned PROCTITLE record, reusing the last one's when the value is the same bytes. */
+function proctitleArgv(): string[] | null {
+  if (lastProctitle !== null && FB.rawEquals(F.proctitle, lastProctitle, lastProctitle.length)) return lastArgv;
+  const argv = FB.decode(F.proctitle) ? argvOfProctitle(FB.dBuf, FB.dS, FB.dE) : null;
+  lastProctitle = FB.rawCopy(F.proctitle);
+  lastArgv = argv;
+  return argv;
 }
 
-function pathItem(f: Fields, node: string | null): PathItem {
-  const nameBuf = f.bytes('name');
-  const inodeStr = f.plain('inode');
-  const dev = f.plain('dev');
-  const inode = inodeStr !== null && /^\d+$/.test(inodeStr) ? canonicalInode(inodeStr) : null;
+/** argv from a PROCTITLE value (argv joined by NUL, cut at 128 bytes by the kernel). */
+function argvOfProctitle(b: Uint8Array, s: number, e: number): string[] {
+  const parts: string[] = [];
+  let start = s;
+  for (let i = s; i <= e; i++) {
+    if (i === e || b[i] === 0) {
+      if (i > start || i < e) parts.push(encodeNameText(b, start, i));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+/** The scanned PATH record as an item. */
+function pathItem(node: string | null): PathItem {
+  const inode = FB.digits(F.inode);
+  const dev = FB.plain(F.dev);
   return {
-    item: f.int('item') ?? 0,
-    name: nameBuf === null ? null : nameBuf.toString('latin1', 0, nameBuf.length),
+    item: FB.int(F.item) ?? 0,
+    name: FB.bstr(F.name),
     key: inode !== null && dev !== null ? inodeKey(dev, inode, node) : null,
     inode,
     dev,
-    type: modeType(f.plain('mode')),
-    nametype: f.plain('nametype') ?? 'UNKNOWN',
+    type: modeBitsType(FB.octal(F.mode)),
+    nametype: FB.plain(F.nametype) ?? 'UNKNOWN',
   };
+}
+
+/** What the event's SYSCALL (or URINGOP) record says of the call and the process, read in one scan. */
+interface MainRecord {
+  uring: boolean;
+  archHex: string | null;
+  nr: number | null;
+  uringOp: number | null;
+  success: boolean | null;
+  exit: number | null;
+  /** Whether a0..a3 are AT_FDCWD (null: the argument is not in the record): the dirfd arguments of *at calls. */
+  atFdcwd: (boolean | null)[];
+  pid: number | null;
+  ppid: number | null;
+  uid: number | null;
+  euid: number | null;
+  gid: number | null;
+  auid: number | null;
+  ses: number | null;
+  tty: string | null;
+  comm: string | null;
+  exe: string | null;
+  tArch: string | null;
+  tSyscall: string | null;
+  tUid: string | null;
+  tEuid: string | null;
+  tGid: string | null;
+  tAuid: string | null;
+}
+
+function readMain(r: LazyRecord, uring: boolean, keys: string[]): MainRecord {
+  FB.scan(r);
+  const m: MainRecord = {
+    uring,
+    archHex: FB.plain(F.arch),
+    nr: FB.int(F.syscall),
+    uringOp: uring ? FB.int(F.uringOp) : null,
+    success: FB.is(F.success, 'yes') ? true : FB.is(F.success, 'no') ? false : null,
+    exit: FB.int(F.exit),
+    atFdcwd: [FB.isAtFdcwdArg(F.a0), FB.isAtFdcwdArg(F.a1), FB.isAtFdcwdArg(F.a2), FB.isAtFdcwdArg(F.a3)],
+    pid: FB.int(F.pid),
+    ppid: FB.int(F.ppid),
+    uid: FB.int(F.uid),
+    euid: FB.int(F.euid),
+    gid: FB.int(F.gid),
+    auid: FB.int(F.auid),
+    ses: FB.int(F.ses),
+    tty: FB.plain(F.tty),
+    comm: FB.text(F.comm),
+    exe: FB.text(F.exe),
+    tArch: null,
+    tSyscall: null,
+    tUid: null,
+    tEuid: null,
+    tGid: null,
+    tAuid: null,
+  };
+  addKeys(keys);
+  if (FB.scan(r, 1)) {
+    m.tArch = FB.plain(F.ARCH);
+    m.tSyscall = FB.plain(F.SYSCALL);
+    m.tUid = FB.plain(F.UID);
+    m.tEuid = FB.plain(F.EUID);
+    m.tGid = FB.plain(F.GID);
+    m.tAuid = FB.plain(F.AUID);
+  }
+  return m;
 }
 
 interface Target {
@@ -180,21 +286,51 @@ function renameParents(source: PathItem | null, dest: PathItem | null, parents: 
   return [sp, dp];
 }
 
-function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSemantics> | null, args: Fields | null, isUring: boolean): Target[] {
-  const parents = items.filter((i) => i.nametype === 'PARENT');
-  const children = items.filter((i) => i.nametype !== 'PARENT');
-  const atCwd = (arg: number | undefined): boolean | null => {
-    if (isUring) return null;
-    if (arg === undefined) return true;
-    const v = args?.plain(`a${arg}`);
-    return v ? isAtFdcwd(v) : null;
+/**
+ * A rename onto an existing file of the same name in another folder (`mv a/f b/f` over an existing b/f) logs four
+ * items, not five: the kernel writes one DELETE with the source's name but the replaced file's inode, and the CREATE
+ * with the moved inode. Split it back into the moved source and the replaced file.
+ */
+function sameNameOverwrite(deletes: PathItem[], creates: PathItem[]): { source: PathItem; replaced: PathItem } | null {
+  if (deletes.length !== 1 || creates.length !== 1) return null;
+  const d = deletes[0];
+  const c = creates[0];
+  if (d.key === null || c.key === null || d.key === c.key || d.name === null || c.name === null) return null;
+  if (basenameB(d.name) !== basenameB(c.name)) return null;
+  return {
+    source: { ...d, key: c.key, inode: c.inode, dev: c.dev, type: c.type },
+    replaced: { ...c, key: d.key, inode: d.inode, dev: d.dev, type: d.type, nametype: 'DELETE' },
   };
+}
+
+/** Whether the name in argument `arg`'s dirfd is relative to the CWD: true for non-*at calls, null for io_uring. */
+function atCwdOf(arg: number | undefined, args: (boolean | null)[] | null, isUring: boolean): boolean | null {
+  if (isUring) return null;
+  if (arg === undefined) return true;
+  return args?.[arg] ?? null;
+}
+
+function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSemantics> | null, args: (boolean | null)[] | null, isUring: boolean): Target[] {
+  const parents: PathItem[] = [];
+  const children: PathItem[] = [];
+  let victims = 0;
+  for (const i of items) {
+    if (i.nametype === 'PARENT') parents.push(i);
+    else {
+      children.push(i);
+      if (i.nametype === 'DELETE') victims++;
+    }
+  }
+  const atCwd = (arg: number | undefined): boolean | null => atCwdOf(arg, args, isUring);
   const out: Target[] = [];
   if (action === 'deleted') {
-    const victims = children.filter((c) => c.nametype === 'DELETE');
-    const list = victims.length > 0 ? victims : children;
-    for (const c of list) out.push({ role: 'deleted', child: c, parent: parentFor(c, parents, 0), atCwd: atCwd(sem?.dirfdArg) });
-    if (list.length === 0 && parents.length > 0) out.push({ role: 'deleted', child: null, parent: parents[0], atCwd: atCwd(sem?.dirfdArg) });
+    // Every DELETE item is a victim; without any, every other item is (a failed call may log only NORMAL items).
+    const cwdRel = atCwdOf(sem?.dirfdArg, args, isUring);
+    for (const c of children) {
+      if (victims === 0 || c.nametype === 'DELETE') out.push({ role: 'deleted', child: c, parent: parentFor(c, parents, 0), atCwd: cwdRel });
+    }
+    if (children.length === 0 && parents.length > 0) out.push({ role: 'deleted', child: null, parent: parents[0], atCwd: cwdRel });
+    return out;
   } else if (action === 'renamed') {
     const deletes = children.filter((c) => c.nametype === 'DELETE');
     // io_uring logs the destination twice: once negative (no inode), once with the moved inode.
@@ -202,8 +338,10 @@ function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSeman
     const keyed = allCreates.filter((c) => c.key !== null);
     const creates = keyed.length > 0 ? keyed : allCreates.slice(0, 1);
     const moved = new Set(creates.map((c) => c.key).filter((k) => k !== null));
-    const source = deletes.find((d) => d.key !== null && moved.has(d.key)) ?? deletes[0] ?? null;
-    const replaced = deletes.filter((d) => d !== source);
+    let source = deletes.find((d) => d.key !== null && moved.has(d.key)) ?? deletes[0] ?? null;
+    let replaced = deletes.filter((d) => d !== source);
+    const quirk = sameNameOverwrite(deletes, creates);
+    if (quirk) [source, replaced] = [quirk.source, [quirk.replaced]];
     const [sp, dp] = renameParents(source, creates[0] ?? replaced[0] ?? null, parents);
     if (source) out.push({ role: 'source', child: source, parent: sp, atCwd: atCwd(sem?.dirfdArg) });
     for (const c of creates) out.push({ role: 'destination', child: c, parent: dp, atCwd: atCwd(sem?.newDirfdArg) });
@@ -227,109 +365,153 @@ function targetsOf(action: Action, items: PathItem[], sem: Readonly<SyscallSeman
 }
 
 /** Turns one assembled event into the analysed form, learning from it and resolving what waited on it. */
-export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
-  let syscallRec: Fields | null = null;
-  let uringRec: Fields | null = null;
-  let cwdRec: Fields | null = null;
-  let proctitle: Fields | undefined;
-  const execve: Fields[] = [];
-  const paths: Fields[] = [];
-  const keys = new Set<string>();
+export function interpret(raw: RawEvent, ctx: InterpretContext, id = eventId(raw.node, raw.time, raw.serial)): AuditEvent {
+  return analyse(raw, ctx, id, false)!;
+}
+
+/**
+ * Only what the event teaches the index and the process table, exactly as `interpret` would, without resolving its
+ * objects or building it: for reading ahead of (or behind) the part of a log another thread reports.
+ */
+export function learnFrom(raw: RawEvent, ctx: InterpretContext): void {
+  analyse(raw, ctx, '', true);
+}
+
+function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: boolean): AuditEvent | null {
+  let main: MainRecord | null = null;
+  let cwdText: BPath | null | undefined;
+  let argv: string[] | null | undefined;
+  let execve: AuditRecord[] | null = null;
+  const items: PathItem[] = [];
+  const keys: string[] = [];
   let watchRemoved = false;
+  let rulesRemoved = 0;
   const recordTypes: string[] = [];
+  const records: SourceRef[] = [];
   for (const r of raw.records) {
     recordTypes.push(r.type);
-    const f = new Fields(r);
+    records.push(r.source);
+    if (!(r instanceof LazyRecord)) continue;
     switch (r.type) {
       case 'SYSCALL':
-        syscallRec ??= f;
-        break;
       case 'URINGOP':
-        uringRec ??= f;
+        if (main === null || (main.uring && r.type === 'SYSCALL')) {
+          main = readMain(r, r.type === 'URINGOP', keys);
+          continue;
+        }
         break;
       case 'CWD':
-        cwdRec ??= f;
+        if (cwdText === undefined) {
+          FB.scan(r, 0, F.cwd);
+          cwdText = FB.bstr(F.cwd);
+          continue;
+        }
         break;
       case 'PATH':
-        paths.push(f);
-        break;
+        // The kernel writes nametype after everything we read; the capability fields after it are not needed.
+        FB.scan(r, 0, F.nametype);
+        items.push(pathItem(raw.node));
+        continue;
       case 'PROCTITLE':
-        proctitle ??= f;
+        if (argv === undefined) {
+          FB.scan(r, 0, F.proctitle);
+          argv = proctitleArgv();
+          continue;
+        }
         break;
       case 'EXECVE':
-        execve.push(f);
-        break;
+        (execve ??= []).push(r);
+        continue;
       case 'CONFIG_CHANGE':
+        FB.scan(r);
         // The kernel's own remove_rule (a watched folder vanished) names the dir/path; auditctl -d/-W does not.
-        if (f.plain('op') === 'remove_rule' && (f.token('dir') !== undefined || f.token('path') !== undefined)) watchRemoved = true;
-        break;
+        if (FB.is(F.op, 'remove_rule') && (FB.has(F.dir) || FB.has(F.path))) {
+          watchRemoved = true;
+          rulesRemoved++;
+        }
+        addKeys(keys);
+        continue;
     }
-    if (r.body.includes('key=')) for (const k of keysOf(f.token('key'))) keys.add(k);
+    // Any other record may carry a key (user-space records, a second SYSCALL).
+    FB.scan(r);
+    if (FB.has(F.key)) addKeys(keys);
+  }
+  // The kernel writes items in order; sort only what is not (a reordered or merged log).
+  for (let i = 1; i < items.length; i++) {
+    if (items[i].item < items[i - 1].item) {
+      items.sort((x, y) => x.item - y.item);
+      break;
+    }
   }
 
-  const main = syscallRec ?? uringRec;
   let syscall: string | null = null;
   let arch: string | null = null;
   let uringOp: string | null | undefined;
   let sem: Readonly<SyscallSemantics> | null = null;
-  if (syscallRec) {
-    const archHex = syscallRec.plain('arch');
-    arch = syscallRec.translated('ARCH') ?? (archHex ? archFromHex(archHex) ?? archHex : null);
-    const nr = syscallRec.int('syscall');
-    syscall = syscallRec.translated('SYSCALL') ?? (archHex && nr !== null ? syscallName(archHex, nr) : null) ?? (nr !== null ? String(nr) : null);
+  if (main !== null && !main.uring) {
+    const archHex = main.archHex;
+    arch = main.tArch ?? (archHex ? archFromHex(archHex) ?? archHex : null);
+    const nr = main.nr;
+    syscall = main.tSyscall ?? (archHex && nr !== null ? syscallName(archHex, nr) : null) ?? (nr !== null ? String(nr) : null);
     sem = syscall ? syscallSemantics(syscall) : null;
-  } else if (uringRec) {
-    const op = uringRec.int('uring_op');
+  } else if (main !== null) {
+    const op = main.uringOp;
     uringOp = op === null ? null : uringOpName(op);
     sem = op === null ? null : (uringSemantics(op) as SyscallSemantics | null);
   }
-  const items = paths.map((f) => pathItem(f, raw.node)).sort((a, b) => a.item - b.item);
   let action: Action = sem?.action ?? 'other';
   if (sem?.createdIfPathCreate && items.some((i) => i.nametype === 'CREATE')) action = 'created';
 
-  const successTok = main?.plain('success');
-  const success = successTok === 'yes' ? true : successTok === 'no' ? false : null;
-  const exit = main?.int('exit') ?? null;
+  const success = main?.success ?? null;
+  const exit = main?.exit ?? null;
   const errno = success === false && exit !== null && exit < 0 ? errnoName(exit) ?? `E#${-exit}` : null;
 
-  const cwdBuf = cwdRec?.bytes('cwd') ?? null;
-  const cwd: BPath | null = cwdBuf ? cwdBuf.toString('latin1', 0, cwdBuf.length) : null;
-  const argv = argvOf(execve, proctitle);
-  const pid = main?.int('pid') ?? null;
-  const ppid = main?.int('ppid') ?? null;
+  cwdText ??= null;
+  // Only an absolute cwd can resolve names: the kernel writes placeholders such as "<too_long>" when d_path fails.
+  const cwd: BPath | null = cwdText !== null && cwdText.startsWith('/') ? cwdText : null;
+  if (execve !== null) argv = argvOfExecve(execve);
+  argv ??= null;
+  const pid = main?.pid ?? null;
+  const ppid = main?.ppid ?? null;
+  if (learnOnly) {
+    if (pid !== null) rememberProcess(ctx, raw, pid, ppid, main?.comm ?? null, main?.exe ?? null, argv);
+    const targets = targetsOf(action, items, sem, main?.atFdcwd ?? null, main?.uring === true);
+    learnParents(targets, cwd, ctx.index);
+    learnOutcome(success !== false, targets, ctx.index);
+    return null;
+  }
+  const auid = idOrNull(main?.auid ?? null);
   const process: ProcessInfo = {
     pid,
     ppid,
-    comm: text(main?.bytes('comm') ?? null),
-    exe: text(main?.bytes('exe') ?? null),
-    cwd: cwd === null ? null : outPath(cwd).path,
+    comm: main?.comm ?? null,
+    exe: main?.exe ?? null,
+    cwd: cwdText === null ? null : outPath(cwdText).path,
     argv,
-    uid: main?.int('uid') ?? null,
-    user: main?.translated('UID') ?? null,
-    euid: main?.int('euid') ?? null,
-    euser: main?.translated('EUID') ?? null,
-    gid: main?.int('gid') ?? null,
-    group: main?.translated('GID') ?? null,
-    auid: idOrNull(main?.int('auid') ?? null),
-    loginUser: idOrNull(main?.int('auid') ?? null) === null ? null : main?.translated('AUID') ?? null,
-    tty: main?.plain('tty') ?? null,
-    ses: idOrNull(main?.int('ses') ?? null),
+    uid: main?.uid ?? null,
+    user: main?.tUid ?? null,
+    euid: main?.euid ?? null,
+    euser: main?.tEuid ?? null,
+    gid: main?.gid ?? null,
+    group: main?.tGid ?? null,
+    auid,
+    loginUser: auid === null ? null : main?.tAuid ?? null,
+    tty: main?.tty ?? null,
+    ses: idOrNull(main?.ses ?? null),
   };
   if (pid !== null) {
-    const parents = parentChain(ppid, ctx.procs);
+    const parents = parentChain(raw.node, ppid, raw.time, ctx.procs);
     if (parents.length > 0) process.parents = parents;
-    ctx.procs.delete(pid);
-    ctx.procs.set(pid, { ppid, comm: process.comm, exe: process.exe, argv });
-    if (ctx.procs.size > MAX_PROCS) ctx.procs.delete(ctx.procs.keys().next().value!);
+    rememberProcess(ctx, raw, pid, ppid, process.comm, process.exe, argv);
   }
 
   const event: AuditEvent = {
-    id: eventId(raw.node, raw.time, raw.serial),
+    id,
     serial: raw.serial,
-    time: new Date(raw.time).toISOString(),
+    time: isoTime(raw.time),
     timeMs: raw.time,
     node: raw.node,
-    keys: [...keys],
+    keys,
     recordTypes,
     syscall,
     arch,
@@ -338,38 +520,67 @@ export function interpret(raw: RawEvent, ctx: InterpretContext): AuditEvent {
     errno,
     action,
     watchRemoved,
+    ...(rulesRemoved > 0 ? { rulesRemoved } : {}),
     ...(uringOp !== undefined ? { uringOp } : {}),
     process,
     objects: [],
-    source: raw.records[0].source,
-    records: raw.records.map((r) => r.source),
+    source: records[0],
+    records,
   };
 
-  const targets = targetsOf(action, items, sem, syscallRec, uringRec !== null && syscallRec === null);
+  const targets = targetsOf(action, items, sem, main?.atFdcwd ?? null, main?.uring === true);
   learnParents(targets, cwd, ctx.index);
-  const guessed = new Set<BPath>();
+  const guessed: BPath[] = [];
   for (const t of targets) event.objects.push(resolveTarget(t, cwd, event, ctx, guessed));
   if (action === 'renamed' && targets.every((t) => t.child === null)) orderGuessedRename(event);
   if (action === 'renamed') nameDestinationByReplaced(event);
-  learnOutcome(event, targets, ctx.index);
+  learnOutcome(success !== false, targets, ctx.index);
   return event;
+}
+
+/** Records a process for the parent chains of later events (bounded per node, oldest forgotten). */
+function rememberProcess(ctx: InterpretContext, raw: RawEvent, pid: number, ppid: number | null, comm: string | null, exe: string | null, argv: string[] | null): void {
+  let procs = ctx.procs.get(raw.node);
+  if (procs === undefined) ctx.procs.set(raw.node, (procs = new Map()));
+  procs.delete(pid);
+  procs.set(pid, { time: raw.time, ppid, comm, exe, argv });
+  if (procs.size > MAX_PROCS) procs.delete(procs.keys().next().value!);
+}
+
+/**
+ * The absolute path a name stands for, when the text alone says it: an absolute name without `..`, or a name
+ * relative to the (absolute) cwd whose `..` components all come first. The kernel writes the cwd as a real path,
+ * so its parents are real; a `..` after a named component may climb out of a symlink (`/tmp/lnk/../x` with
+ * `lnk -> /etc/sub` is `/etc/x`, not `/tmp/x`), so such names are not facts about any inode.
+ */
+function safeAbs(name: BPath, atCwd: boolean | null, cwd: BPath | null): BPath | null {
+  if (name.startsWith('/')) return hasDotDot(name) ? null : normalizeB(name);
+  if (atCwd !== true || cwd === null) return null;
+  let named = false;
+  for (const seg of name.split('/')) {
+    if (seg === '..') {
+      if (named) return null;
+    } else if (seg !== '' && seg !== '.') named = true;
+  }
+  return normalizeB(joinB(cwd, name));
+}
+
+function hasDotDot(name: BPath): boolean {
+  return name.includes('..') && name.split('/').includes('..');
 }
 
 /** The folder a PARENT item names, when its name really is that folder (not the CWD stand-in). */
 function dirOfParent(p: PathItem, atCwd: boolean | null, cwd: BPath | null): BPath | null {
   if (p.name === null) return null;
-  if (p.name.endsWith('/')) {
-    if (p.name.startsWith('/')) return normalizeB(p.name);
-    return atCwd === true && cwd ? normalizeB(joinB(cwd, p.name)) : null;
-  }
-  return atCwd === true ? normalizeB(p.name) : null;
+  if (p.name.endsWith('/')) return safeAbs(p.name, atCwd, cwd);
+  return atCwd === true && p.name.startsWith('/') && !hasDotDot(p.name) ? normalizeB(p.name) : null;
 }
 
 /** The first command-line argument not yet used that names an entry directly inside `dir`, or null. */
-function guessFromArgv(dir: BPath, argv: string[] | null, cwd: BPath | null, used: Set<BPath>): BPath | null {
+function guessFromArgv(dir: BPath, argv: string[] | null, cwd: BPath | null, used: BPath[]): BPath | null {
   if (!argv) return null;
   for (const abs of argvPaths(argv, cwd)) {
-    if (abs !== dir && dirnameB(abs) === dir && !used.has(abs)) return abs;
+    if (abs !== dir && dirnameB(abs) === dir && !used.includes(abs)) return abs;
   }
   return null;
 }
@@ -410,14 +621,15 @@ function orderGuessedRename(event: AuditEvent): void {
   event.objects = objs;
 }
 
-function parentChain(ppid: number | null, procs: Map<number, ProcSeen>): NonNullable<ProcessInfo['parents']> {
+function parentChain(node: string | null, ppid: number | null, time: number, all: Map<string | null, Map<number, ProcSeen>>): NonNullable<ProcessInfo['parents']> {
+  const procs = all.get(node);
   const out: NonNullable<ProcessInfo['parents']> = [];
-  const seen = new Set<number>();
+  if (procs === undefined) return out;
   let p = ppid;
-  while (p !== null && p > 0 && !seen.has(p) && out.length < 16) {
-    seen.add(p);
+  // At most 16 ancestors; a cycle (reused pids in a garbled log) stops at the first pid seen again.
+  while (p !== null && p > 0 && out.length < 16 && !out.some((x) => x.pid === p)) {
     const info = procs.get(p);
-    if (!info) break;
+    if (!info || info.time > time || time - info.time > PROC_TTL_MS) break;
     out.push({ pid: p, comm: info.comm, exe: info.exe, argv: info.argv });
     p = info.ppid;
   }
@@ -434,15 +646,16 @@ function learnParents(targets: Target[], cwd: BPath | null, index: PathIndex): v
     if (!p || p.key === null || p.name === null) continue;
     const childName = t.child?.name ?? null;
     if (childName !== null && childName.includes('/')) {
-      if (p.name.startsWith('/')) index.learnAbs(p.key, normalizeB(p.name), 'dir');
-      else if (t.atCwd === true && cwd) index.learnAbs(p.key, normalizeB(joinB(cwd, p.name)), 'dir');
-    } else if (childName !== null && t.atCwd === true && p.name.startsWith('/')) {
+      const dir = safeAbs(p.name, p.name.startsWith('/') ? true : t.atCwd, cwd);
+      if (dir !== null) index.learnAbs(p.key, dir, 'dir');
+    } else if (childName !== null && t.atCwd === true && cwd !== null && p.name === cwd) {
+      // A bare name relative to AT_FDCWD: the PARENT name is the cwd, and here the cwd really is the folder.
       index.learnAbs(p.key, normalizeB(p.name), 'dir');
     }
   }
 }
 
-function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: InterpretContext, guessed: Set<BPath>): AuditObject {
+function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: InterpretContext, guessed: BPath[]): AuditObject {
   const c = t.child;
   const obj: AuditObject = {
     role: t.role,
@@ -456,20 +669,21 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
   const name = c?.name ?? null;
 
   // What the process itself named, when the record says it exactly.
-  let seen: BPath | null = null;
-  if (name !== null && name.startsWith('/')) seen = normalizeB(name);
-  else if (name !== null && t.atCwd === true && cwd) seen = normalizeB(joinB(cwd, name));
+  const seen: BPath | null = name !== null ? safeAbs(name, t.atCwd, cwd) : null;
 
-  // The watcher's view: the snapshot's path of the object itself or of its parent directory.
-  let snapPath: BPath | null = null;
+  // The watcher's view. The snapshot's own entry for the inode counts when its name and type agree with the log;
+  // an entry found by the parent folder's inode alone is weaker: it may be stale (the folder renamed since) or the
+  // other side of a bind mount, so it never overrides a name the kernel wrote.
   const base = name !== null ? basenameB(name) : null;
+  let snapPath: BPath | null = null;
+  let snapByParent: BPath | null = null;
   if (c?.key && t.role !== 'destination') {
-    const own = index.pathOf(c.key, true);
-    if (own && (base === null || basenameB(own.path) === base)) snapPath = own.path;
+    const own = index.snapshotEntry(c.key);
+    if (own && (base === null || basenameB(own.path) === base) && (c.type === null || own.type === null || own.type === c.type)) snapPath = own.path;
   }
-  if (snapPath === null && t.parent?.key && base !== null) {
+  if (snapPath === null && t.parent?.key && base !== null && base !== '..' && base !== '.') {
     const dir = index.pathOf(t.parent.key, true);
-    if (dir) snapPath = joinB(dir.path, base);
+    if (dir) snapByParent = joinB(dir.path, base);
   }
 
   const set = (p: BPath, confidence: AuditObject['confidence'], seenAs: BPath | null, note?: string): void => {
@@ -482,31 +696,51 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     if (note) obj.note = note;
     else delete obj.note;
   };
+  /** A path rebuilt from inodes: a guess when it goes through a folder the log named in two ways. */
+  const rebuilt = (p: BPath, ambiguous: BPath | undefined, note: string): void => {
+    if (ambiguous === undefined || ambiguous === p) set(p, 'rebuilt', null, note);
+    else set(p, 'uncertain', null, `${note}; a folder on the way was also named ${outPath(ambiguous).path} (bind mount, symlink, mount namespace or an unlogged rename)`);
+  };
 
   if (seen !== null) {
     if (snapPath !== null && snapPath !== seen) set(snapPath, 'rebuilt', seen, 'reached through another path (bind mount, symlink or mount namespace)');
-    else set(seen, 'exact', null);
+    else if (snapByParent !== null && snapByParent !== seen) {
+      set(seen, 'exact', null, `the inode snapshot places its folder at ${outPath(dirnameB(snapByParent)).path} (a bind mount, another mount namespace, or a snapshot older than a rename)`);
+    } else set(seen, 'exact', null);
     return obj;
   }
-  if (snapPath !== null) {
-    set(snapPath, 'rebuilt', null, 'rebuilt from the inode snapshot');
+  if (snapPath !== null || snapByParent !== null) {
+    // A name the text alone cannot place (`lnk/../x`) is kept as what the process used.
+    const literal = name === null ? null : name.startsWith('/') ? name : cwd !== null && t.atCwd === true ? joinB(cwd, name) : null;
+    set((snapPath ?? snapByParent)!, 'rebuilt', literal, 'rebuilt from the inode snapshot');
     return obj;
   }
   if (name !== null && t.parent?.key) {
-    // Relative to a real dirfd: the PARENT name is the CWD, not the directory. Rebuild from the parent's inode.
+    // Relative to a real dirfd (the PARENT name is the CWD, not the directory), or a name whose text cannot be
+    // trusted (`..` after a symlink): rebuild from the parent's inode.
     const rel = name.includes('/') ? basenameB(name) : name;
+    // The name as the process gave it (`/v/lnk/../x`), when it has an absolute form: shown as seenAs.
+    const literal = name.startsWith('/') ? name : cwd !== null && t.atCwd === true ? joinB(cwd, name) : null;
     const r = index.lookup(t.parent.key);
     if (r && 'path' in r) {
-      set(joinB(r.path, rel), 'rebuilt', null, 'rebuilt from the parent directory inode');
+      rebuilt(joinB(r.path, rel), r.ambiguous === undefined ? undefined : joinB(r.ambiguous, rel), 'rebuilt from the parent directory inode');
+      if (literal !== null && literal !== obj.path) obj.seenAs = outPath(literal).path;
       return obj;
     }
-    obj.note = `folder not yet known (inode ${t.parent.inode}); the kernel logged the CWD as parent`;
-    obj.path = outPath(joinB(`<folder inode ${t.parent.inode}>`, rel)).path;
+    // Until the folder is known: the literal name, uncertain (never its textual normalisation, which may be a decoy).
+    if (literal !== null) {
+      obj.note = `the name goes through '..' and may have crossed a symlink; folder inode ${t.parent.inode} not yet known`;
+      obj.path = outPath(literal).path;
+    } else {
+      obj.note = `folder not yet known (inode ${t.parent.inode}); the kernel logged the CWD as parent`;
+      obj.path = outPath(joinB(`<folder inode ${t.parent.inode}>`, rel)).path;
+    }
     if (r && 'waitOn' in r) {
       const accepted = index.wait(r.waitOn, {
         suffix: joinB(r.suffix, rel),
-        resolve: (p) => {
-          set(p, 'rebuilt', null, 'rebuilt from the parent directory inode, learned later in the log');
+        resolve: (p, _viaSnapshot, ambiguous) => {
+          rebuilt(p, ambiguous, 'rebuilt from the parent directory inode, learned later in the log');
+          if (literal !== null && literal !== p) obj.seenAs = outPath(literal).path;
           ctx.onResolved(event);
         },
       }, event.timeMs);
@@ -518,7 +752,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     // io_uring writes no names: only the inode can say which file it was.
     const own = index.pathOf(c.key);
     if (own && t.role !== 'destination') {
-      set(own.path, 'rebuilt', null, 'rebuilt from the inode (io_uring records carry no names)');
+      rebuilt(own.path, own.ambiguous, 'rebuilt from the inode (io_uring records carry no names)');
       return obj;
     }
     const dir = t.parent?.key ? index.pathOf(t.parent.key) : null;
@@ -532,7 +766,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     const dir = dirOfParent(t.parent, t.atCwd, cwd);
     const guess = dir !== null ? guessFromArgv(dir, event.process.argv, cwd, guessed) : null;
     if (guess !== null) {
-      guessed.add(guess);
+      guessed.push(guess);
       set(guess, 'uncertain', null, 'name not in the record; taken from the command line');
     } else {
       obj.note = 'no name in the record';
@@ -543,8 +777,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
 }
 
 /** Updates the index with what the event did: creations and rename targets are learned, deletions retired. */
-function learnOutcome(event: AuditEvent, targets: Target[], index: PathIndex): void {
-  const ok = event.success !== false;
+function learnOutcome(ok: boolean, targets: Target[], index: PathIndex): void {
   // Targets come in order source, destination, replaced: a moved inode ends up linked at its destination.
   for (const t of targets) {
     const c = t.child;
@@ -554,8 +787,9 @@ function learnOutcome(event: AuditEvent, targets: Target[], index: PathIndex): v
     if (!exists) continue;
     // The PARENT item's inode is the real directory even when its name is the CWD, so the link is always right;
     // linking also hands over whatever waited on this inode (rm -rf deletes children before their folder).
-    if (c.name !== null && c.name !== '' && t.parent?.key) index.learnLink(c.key, t.parent.key, basenameB(c.name), type);
-    else if (c.name !== null && c.name.startsWith('/')) index.learnAbs(c.key, normalizeB(c.name), type);
+    const base = c.name !== null ? basenameB(c.name) : '';
+    if (base !== '' && base !== '.' && base !== '..' && t.parent?.key) index.learnLink(c.key, t.parent.key, base, type);
+    else if (c.name !== null && c.name.startsWith('/') && !hasDotDot(c.name)) index.learnAbs(c.key, normalizeB(c.name), type);
     if (ok && (t.role === 'deleted' || t.role === 'replaced')) index.retire(c.key);
   }
 }

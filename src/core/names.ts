@@ -51,10 +51,26 @@ export function isValidUtf8(buf: Uint8Array, start = 0, end = buf.length): boole
   return true;
 }
 
-const HEXDIGITS = '0123456789ABCDEF';
+const HEXCODES = Buffer.from('0123456789ABCDEF', 'latin1');
+
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
 
 /** Encodes name bytes for output (see the file comment); `valid` says whether they were valid UTF-8. */
 export function encodeName(buf: Uint8Array, start = 0, end = buf.length): { text: string; valid: boolean } {
+  const text = encodeNameText(buf, start, end);
+  return { text, valid: lastValid };
+}
+
+let lastValid = true;
+/** Reused for names that need escaping (4 bytes out per byte in at most). */
+let scratch = Buffer.allocUnsafe(1024);
+
+/**
+ * `encodeName(…).text` without the result object, for the hot path; whether the bytes were valid UTF-8 is in
+ * `lastNameValid()` until the next call. Plain ASCII and valid UTF-8 without a backslash are decoded in place.
+ */
+export function encodeNameText(buf: Uint8Array, start = 0, end = buf.length): string {
   let ascii = true;
   let backslash = false;
   for (let i = start; i < end; i++) {
@@ -65,37 +81,53 @@ export function encodeName(buf: Uint8Array, start = 0, end = buf.length): { text
     }
     if (b === 0x5c) backslash = true;
   }
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  lastValid = true;
   if (ascii) {
-    const s = b.toString('latin1', start, end);
-    return { text: backslash ? s.replace(/\\/g, '\\\\') : s, valid: true };
+    const s = latin1Slice.call(buf, start, end);
+    return backslash ? s.replace(/\\/g, '\\\\') : s;
   }
-  // Runs of valid UTF-8 are decoded in one piece; only damaged bytes are escaped one by one.
-  const piece = (from: number, to: number): string => {
-    const t = b.toString('utf8', from, to);
-    return t.includes('\\') ? t.replace(/\\/g, '\\\\') : t;
-  };
-  let out = '';
-  let valid = true;
-  let run = start;
+  if (!backslash && isValidUtf8(buf, start, end)) {
+    let bs = false;
+    for (let i = start; i < end; i++) {
+      if (buf[i] === 0x5c) {
+        bs = true;
+        break;
+      }
+    }
+    if (!bs) return utf8Slice.call(buf, start, end);
+  }
+  // One pass into a byte buffer, one decode at the end: valid sequences are copied, damaged bytes become the four
+  // ASCII bytes of `\xNN`, backslashes two. The result is valid UTF-8 by construction.
+  if (scratch.length < (end - start) * 4) scratch = Buffer.allocUnsafe(Math.max((end - start) * 4, scratch.length * 2));
+  const out = scratch;
+  let k = 0;
   for (let i = start; i < end; ) {
     const c = buf[i];
     if (c < 0x80) {
+      if (c === 0x5c) out[k++] = 0x5c;
+      out[k++] = c;
       i++;
       continue;
     }
     const n = utf8SeqLen(buf, i, end);
     if (n > 0) {
+      for (let j = 0; j < n; j++) out[k++] = buf[i + j];
       i += n;
       continue;
     }
-    valid = false;
-    if (i > run) out += piece(run, i);
-    out += '\\x' + HEXDIGITS[c >> 4] + HEXDIGITS[c & 15];
-    run = ++i;
+    lastValid = false;
+    out[k++] = 0x5c;
+    out[k++] = 0x78;
+    out[k++] = HEXCODES[c >> 4];
+    out[k++] = HEXCODES[c & 15];
+    i++;
   }
-  if (end > run) out += piece(run, end);
-  return { text: out, valid };
+  return out.toString('utf8', 0, k);
+}
+
+/** Whether the bytes of the last `encodeNameText` call were valid UTF-8. */
+export function lastNameValid(): boolean {
+  return lastValid;
 }
 
 /** Decodes the output encoding back to bytes; the inverse of `encodeName`. Unknown escapes are kept literally. */

@@ -19,16 +19,25 @@ interface Entry {
   /** Absolute path (for roots of what we know), or undefined when linked to a parent. */
   abs?: BPath;
   parent?: InodeKey;
+  /** The name inside `parent`; several components (`docs/a`) when intermediate folders' inodes are unknown. */
   name?: BPath;
   type: ObjectType | null;
+  /**
+   * The log named this folder by two different absolute paths with no rename between them: a bind mount, a
+   * symlinked path, another mount namespace, or a rename that was not logged. Paths rebuilt through it are guesses.
+   */
+  ambiguous?: BPath;
 }
 
 /** A resolution that still waits on an unknown directory: `suffix` is the path below `waitOn`. */
 export interface Waiter {
   /** The path below the inode waited on (grows a level each time that inode turns out to be inside another). */
   suffix: BPath;
-  /** Called once when the path becomes known; `viaSnapshot` says every link of the chain came from the snapshot. */
-  resolve(path: BPath, viaSnapshot: boolean): void;
+  /**
+   * Called once when the path becomes known; `viaSnapshot` says every link of the chain came from the snapshot,
+   * `ambiguous` gives the other path when the chain goes through a folder the log named two ways.
+   */
+  resolve(path: BPath, viaSnapshot: boolean, ambiguous?: BPath): void;
 }
 
 interface WaitEntry extends Waiter {
@@ -37,7 +46,8 @@ interface WaitEntry extends Waiter {
   done: boolean;
 }
 
-export type Lookup = { path: BPath; viaSnapshot: boolean } | { waitOn: InodeKey; suffix: BPath };
+/** A resolved path says whether every link came from the snapshot, and names the other path of an ambiguous folder. */
+export type Lookup = { path: BPath; viaSnapshot: boolean; ambiguous?: BPath } | { waitOn: InodeKey; suffix: BPath };
 
 const MAX_DEPTH = 4096;
 /** What a finished waiter's `resolve` becomes, so a finished entry holds nothing of its event. */
@@ -52,6 +62,8 @@ export function joinB(dir: BPath, rel: BPath): BPath {
 
 /** Normalises an absolute byte path: collapses `//`, `.` and `..`; no trailing slash (except `/`). */
 export function normalizeB(p: BPath): BPath {
+  // Most names are already normal: no `//`, no `.` or `..` segment, no trailing slash.
+  if (p.length > 1 && p.charCodeAt(0) === 47 && p.charCodeAt(p.length - 1) !== 47 && p.indexOf('//') < 0 && p.indexOf('/.') < 0) return p;
   const parts: string[] = [];
   for (const seg of p.split('/')) {
     if (seg === '' || seg === '.') continue;
@@ -81,9 +93,11 @@ export function dirnameB(p: BPath): BPath {
 export class PathIndex {
   private readonly snap = new Map<InodeKey, Entry>();
   private readonly learned = new Map<InodeKey, Entry>();
+  /** Learned entries that hold an absolute path, by path: rewritten when an ancestor moves (see carryAlong). */
+  private readonly absTrie = new PathTrie();
   private readonly waiting = new Map<InodeKey, WaitEntry[]>();
   /** Every live waiter in the order it began waiting, for expiry by log time. */
-  private readonly queue: WaitEntry[] = [];
+  private queue: WaitEntry[] = [];
   private queueStart = 0;
   private waiterCount = 0;
 
@@ -107,7 +121,7 @@ export class PathIndex {
       const bpath = decodeName(e.path).toString('latin1');
       const i = e.path.lastIndexOf('/');
       const parentKey = i > 0 ? byPath.get(`${e.node ?? ''}\u0000${e.path.slice(0, i)}`) : undefined;
-      this.learned.delete(key);
+      this.forget(key);
       this.snap.set(key, parentKey && parentKey !== key ? { parent: parentKey, name: basenameB(bpath), type: e.type } : { abs: normalizeB(bpath), type: e.type });
     }
   }
@@ -129,11 +143,20 @@ export class PathIndex {
     return (this.snap.get(key) ?? this.learned.get(key))?.type ?? null;
   }
 
+  /** The snapshot's own entry for an inode (its path and type), when the snapshot still places it. */
+  snapshotEntry(key: InodeKey): { path: BPath; type: ObjectType | null } | null {
+    const e = this.snap.get(key);
+    if (!e) return null;
+    const r = this.pathOf(key, true);
+    return r ? { path: r.path, type: e.type } : null;
+  }
+
   /** Walks links up to an absolute root; when the chain breaks, says which inode it waits on. */
   lookup(key: InodeKey, snapshotOnly = false): Lookup | null {
     let suffix = '';
     let k = key;
     let viaSnapshot = true;
+    let ambiguous: BPath | undefined;
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
       let e = this.snap.get(k);
       if (!e && !snapshotOnly) {
@@ -141,7 +164,11 @@ export class PathIndex {
         if (e) viaSnapshot = false;
       }
       if (!e) return depth === 0 && snapshotOnly ? null : { waitOn: k, suffix };
-      if (e.abs !== undefined) return { path: joinB(e.abs, suffix), viaSnapshot };
+      if (e.ambiguous !== undefined && ambiguous === undefined) ambiguous = joinB(e.ambiguous, suffix);
+      if (e.abs !== undefined) {
+        const path = joinB(e.abs, suffix);
+        return ambiguous === undefined ? { path, viaSnapshot } : { path, viaSnapshot, ambiguous };
+      }
       suffix = joinB(e.name!, suffix);
       k = e.parent!;
     }
@@ -149,7 +176,7 @@ export class PathIndex {
   }
 
   /** The path of an inode when fully known, else null. */
-  pathOf(key: InodeKey, snapshotOnly = false): { path: BPath; viaSnapshot: boolean } | null {
+  pathOf(key: InodeKey, snapshotOnly = false): { path: BPath; viaSnapshot: boolean; ambiguous?: BPath } | null {
     const r = this.lookup(key, snapshotOnly);
     return r && 'path' in r ? r : null;
   }
@@ -159,52 +186,112 @@ export class PathIndex {
     if (this.snap.has(key)) return; // the snapshot's (the watcher's) view wins over aliases
     const cur = this.learned.get(key);
     if (cur && cur.abs === abs) return;
-    this.setLearned(key, { abs, type: type ?? cur?.type ?? null });
+    // Renames are logged and relink entries (see learnLink): another absolute path for a known folder is an alias.
+    const known = cur ? this.pathOf(key) : null;
+    if (known && known.path === abs) return;
+    const ambiguous = known ? known.path : cur?.ambiguous;
+    this.setLearned(key, ambiguous === undefined ? { abs, type: type ?? cur?.type ?? null } : { abs, type: type ?? cur?.type ?? null, ambiguous });
   }
 
   /** Learns that an inode is `name` inside the directory `parent`. */
   learnLink(key: InodeKey, parent: InodeKey, name: BPath, type: ObjectType | null = null): void {
     if (key === parent) return;
-    if (this.snap.has(key)) {
-      const s = this.snap.get(key)!;
-      if (s.parent === parent && s.name === name) return;
-      // Moved inside or out of the snapshot's tree (a rename): the old snapshot position is stale.
-      this.snap.delete(key);
+    const s = this.snap.get(key);
+    if (s && s.parent === parent && s.name === name) return;
+    const cur = this.learned.get(key);
+    if (!s && cur && cur.parent === parent && cur.name === name) return;
+    const t = type ?? cur?.type ?? s?.type ?? null;
+    // A folder that moves takes along what was learned below it by absolute name (see carryAlong).
+    const before = t !== 'file' && t !== 'symlink' && this.absTrie.size > 0 ? this.pathOf(key) : null;
+    // Moved inside or out of the snapshot's tree (a rename): the old snapshot position is stale.
+    if (s) this.snap.delete(key);
+    this.setLearned(key, { parent, name, type: t });
+    if (before) this.carryAlong(key, before.path);
+  }
+
+  /**
+   * After folder `key` moved away from `oldPath`: entries learned by absolute name below `oldPath` become links
+   * below `key`, so they follow it now and on every later rename.
+   */
+  private carryAlong(key: InodeKey, oldPath: BPath): void {
+    const prefix = oldPath === '/' ? '/' : oldPath + '/';
+    for (const k of this.absTrie.below(oldPath)) {
+      if (k === key) continue;
+      const e = this.learned.get(k);
+      if (!e || e.abs === undefined || !e.abs.startsWith(prefix)) continue;
+      this.setLearned(k, { parent: key, name: e.abs.slice(prefix.length), type: e.type });
     }
-    this.setLearned(key, { parent, name, type: type ?? this.learned.get(key)?.type ?? null });
   }
 
   /** Forgets an inode that was deleted (its number may be reused at once). */
   retire(key: InodeKey): void {
     this.snap.delete(key);
+    this.forget(key);
+  }
+
+  /** Removes a learned entry (and its place in the path trie). */
+  private forget(key: InodeKey): void {
+    const e = this.learned.get(key);
+    if (e === undefined) return;
     this.learned.delete(key);
+    if (e.abs !== undefined) this.absTrie.remove(e.abs, key);
   }
 
   /** Asks to be told when `key`'s path becomes known; `time` (log time) lets it expire. */
   wait(key: InodeKey, waiter: Waiter, time = 0): boolean {
-    if (this.waiterCount >= this.maxWaiters) return false; // bounded: the object simply stays uncertain
+    // Bounded: the oldest waiter gives up first (its object simply stays uncertain); a waiter holds its event.
+    if (this.waiterCount >= this.maxWaiters) this.dropOldest();
     const e: WaitEntry = { suffix: waiter.suffix, resolve: waiter.resolve, key, time, done: false };
     this.enlist(e);
     this.queue.push(e);
+    // Finished waiters leave the queue in sweeps: most resolve within a few events (rm -rf names the folder last),
+    // and an entry kept until its expiry time would outlive young-generation collections by the thousand.
+    if (this.queue.length - this.queueStart > 2 * this.waiterCount + 1024) this.sweep();
     this.waiterCount++;
     return true;
   }
 
   /** Gives up on waiters that began before `time`: their folder is not going to be named any more. */
   expire(time: number): void {
-    while (this.queueStart < this.queue.length && this.queue[this.queueStart].time < time) {
+    while (this.queueStart < this.queue.length && this.queue[this.queueStart].time < time) this.give(this.queue[this.queueStart++]);
+    this.compact();
+  }
+
+  private dropOldest(): void {
+    while (this.queueStart < this.queue.length) {
       const e = this.queue[this.queueStart++];
-      if (e.done) continue;
-      e.done = true;
-      e.resolve = DONE;
-      this.waiterCount--;
-      const list = this.waiting.get(e.key);
-      if (list) {
-        const i = list.indexOf(e);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) this.waiting.delete(e.key);
+      if (!e.done) {
+        this.give(e);
+        break;
       }
     }
+    this.compact();
+  }
+
+  /** Ends one waiter without resolving it. */
+  private give(e: WaitEntry): void {
+    if (e.done) return;
+    e.done = true;
+    e.resolve = DONE;
+    this.waiterCount--;
+    // Long lists (thousands of files of one unknown folder) keep their finished entries until enlist sweeps them:
+    // removing one by one would be quadratic.
+    const list = this.waiting.get(e.key);
+    if (list && list.length <= 64) {
+      const i = list.indexOf(e);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.waiting.delete(e.key);
+    }
+  }
+
+  private sweep(): void {
+    const live: WaitEntry[] = [];
+    for (let i = this.queueStart; i < this.queue.length; i++) if (!this.queue[i].done) live.push(this.queue[i]);
+    this.queue = live;
+    this.queueStart = 0;
+  }
+
+  private compact(): void {
     if (this.queueStart > 4096 && this.queueStart * 2 > this.queue.length) {
       this.queue.splice(0, this.queueStart);
       this.queueStart = 0;
@@ -214,14 +301,25 @@ export class PathIndex {
   private enlist(e: WaitEntry): void {
     let list = this.waiting.get(e.key);
     if (!list) this.waiting.set(e.key, (list = []));
+    else if (list.length >= 128 && (list.length & (list.length - 1)) === 0) {
+      const live = list.filter((w) => !w.done);
+      this.waiting.set(e.key, (list = live));
+    }
     list.push(e);
   }
 
   private setLearned(key: InodeKey, e: Entry): void {
-    this.learned.delete(key);
+    this.forget(key);
     this.learned.set(key, e);
-    if (this.learned.size > this.maxLearned) this.learned.delete(this.learned.keys().next().value!);
+    if (e.abs !== undefined) this.absTrie.add(e.abs, key);
+    // Bounded: the least recently learned entry goes (a folder not seen for a long time is relearned if needed).
+    if (this.learned.size > this.maxLearned) this.forget(this.learned.keys().next().value!);
     this.wake(key);
+  }
+
+  /** Entries learned from the log (bounded by maxLearned). */
+  get learnedCount(): number {
+    return this.learned.size;
   }
 
   private wake(key: InodeKey): void {
@@ -241,7 +339,7 @@ export class PathIndex {
         const resolve = w.resolve;
         // The entry stays in the expiry queue until its time comes: it must not keep the event alive that long.
         w.resolve = DONE;
-        resolve(joinB(r.path, w.suffix), r.viaSnapshot);
+        resolve(joinB(r.path, w.suffix), r.viaSnapshot, r.ambiguous === undefined ? undefined : joinB(r.ambiguous, w.suffix));
       } else {
         // The folder is known only as a child of another unknown folder: wait on that one, path grown by a level.
         w.key = r.waitOn;
@@ -250,4 +348,76 @@ export class PathIndex {
       }
     }
   }
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode> | null;
+  keys: InodeKey[] | null;
+  /** Keys in this node and below. */
+  count: number;
+}
+
+/**
+ * Keys by absolute path, so "everything learned below /a/b" costs the size of the answer, not of the index: a folder
+ * rename must not scan every folder ever named.
+ */
+class PathTrie {
+  private readonly root: TrieNode = { children: null, keys: null, count: 0 };
+
+  get size(): number {
+    return this.root.count;
+  }
+
+  add(path: BPath, key: InodeKey): void {
+    let n = this.root;
+    n.count++;
+    for (const seg of segments(path)) {
+      n.children ??= new Map();
+      let c = n.children.get(seg);
+      if (c === undefined) n.children.set(seg, (c = { children: null, keys: null, count: 0 }));
+      n = c;
+      n.count++;
+    }
+    (n.keys ??= []).push(key);
+  }
+
+  remove(path: BPath, key: InodeKey): void {
+    const trail: TrieNode[] = [this.root];
+    let n: TrieNode | undefined = this.root;
+    for (const seg of segments(path)) {
+      n = n.children?.get(seg);
+      if (n === undefined) return;
+      trail.push(n);
+    }
+    const i = n.keys?.indexOf(key) ?? -1;
+    if (i < 0) return;
+    n.keys!.splice(i, 1);
+    for (const t of trail) t.count--;
+    // Prune emptied branches so the trie does not keep paths nothing refers to.
+    const segs = segments(path);
+    for (let d = trail.length - 1; d > 0; d--) {
+      if (trail[d].count > 0) break;
+      trail[d - 1].children!.delete(segs[d - 1]);
+    }
+  }
+
+  /** Keys strictly below `path`. */
+  below(path: BPath): InodeKey[] {
+    let n: TrieNode | undefined = this.root;
+    for (const seg of segments(path)) {
+      n = n.children?.get(seg);
+      if (n === undefined) return [];
+    }
+    const out: InodeKey[] = [];
+    const walk = (t: TrieNode): void => {
+      if (t.keys) out.push(...t.keys);
+      if (t.children) for (const c of t.children.values()) walk(c);
+    };
+    if (n.children) for (const c of n.children.values()) walk(c);
+    return out;
+  }
+}
+
+function segments(path: BPath): string[] {
+  return path.split('/').filter((s) => s !== '');
 }

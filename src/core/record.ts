@@ -1,7 +1,6 @@
 import { encodeName } from './names';
 import type { AuditRecord, SourceRef } from './types';
 
-const GS = '\x1d';
 
 /**
  * Parses a record's header only: `[node=N ]type=T msg=audit(SEC.MS:SERIAL): `. Fields are split later, and only
@@ -93,7 +92,8 @@ export function parseHeaderBytes(buf: Buffer, start: number, end: number, h: Hea
   let i = ts;
   let sec = 0;
   while (i < end && buf[i] >= 48 && buf[i] <= 57 && i - ts < 15) sec = sec * 10 + (buf[i++] - 48);
-  if (i === ts || buf[i] !== 46 /* . */) return false;
+  // Beyond 9999-12-31 no Date can hold it: a damaged header, counted as a malformed line, never a crash later.
+  if (i === ts || buf[i] !== 46 /* . */ || sec > MAX_EPOCH_SEC) return false;
   const ms0 = ++i;
   let ms = 0;
   while (i < end && buf[i] >= 48 && buf[i] <= 57 && i - ms0 < 4) ms = ms * 10 + (buf[i++] - 48);
@@ -112,6 +112,9 @@ export function parseHeaderBytes(buf: Buffer, start: number, end: number, h: Hea
   h.bodyStart = bodyStart;
   return true;
 }
+
+/** 9999-12-31T23:59:59Z, the last second `Date#toISOString` can write with four year digits. */
+const MAX_EPOCH_SEC = 253402300799;
 
 const scratch = newHeader();
 
@@ -141,7 +144,7 @@ export function parseRecordBytes(
 export class LazyRecord implements AuditRecord {
   private gs = -2;
   private text: string | undefined;
-  /** The read buffer and the line's range in it, until the text is made. */
+  /** The line's bytes: a range of a read buffer until `detach` copies them out (before that buffer is reused). */
   buf: Buffer | null = null;
   start = 0;
   end = 0;
@@ -154,12 +157,45 @@ export class LazyRecord implements AuditRecord {
     private readonly file: string,
     private readonly lineNo: number,
     private readonly offset: number,
-    private readonly bodyStart: number,
+    /** Where the body starts, relative to the line's first byte. */
+    readonly bodyOffset: number,
     readonly truncated: boolean,
   ) {}
 
   setText(text: string): void {
     this.text = text;
+    this.buf = Buffer.from(text, 'latin1');
+    this.start = 0;
+    this.end = this.buf.length;
+  }
+
+  /** Copies the line's bytes out of a read buffer that is about to be reused. */
+  detach(): void {
+    if (this.buf === null) return;
+    this.buf = Buffer.from(this.buf.subarray(this.start, this.end));
+    this.start = 0;
+    this.end = this.buf.length;
+  }
+
+  /** Records where a field scan found the separator (or that there is none), sparing a second search. */
+  setGs(at: number): void {
+    this.gs = at;
+  }
+
+  /** Index of the ENRICHED separator (0x1d) in `buf`, or -1. */
+  gsIndex(): number {
+    if (this.gs === -2) {
+      const buf = this.buf!;
+      let g = -1;
+      for (let i = this.start + this.bodyOffset; i < this.end; i++) {
+        if (buf[i] === 0x1d) {
+          g = i;
+          break;
+        }
+      }
+      this.gs = g;
+    }
+    return this.gs;
   }
 
   setBytes(buf: Buffer, start: number, end: number): void {
@@ -173,27 +209,46 @@ export class LazyRecord implements AuditRecord {
   }
 
   get raw(): string {
-    if (this.text === undefined) {
-      this.text = this.buf!.toString('latin1', this.start, this.end);
-      this.buf = null;
-    }
-    return this.text;
-  }
-
-  private get sep(): number {
-    if (this.gs === -2) this.gs = this.raw.indexOf(GS, this.bodyStart);
-    return this.gs;
+    return (this.text ??= this.buf!.toString('latin1', this.start, this.end));
   }
 
   get body(): string {
-    const gs = this.sep;
-    return gs < 0 ? this.raw.slice(this.bodyStart) : this.raw.slice(this.bodyStart, gs);
+    const gs = this.gsIndex();
+    return this.buf!.toString('latin1', this.start + this.bodyOffset, gs < 0 ? this.end : gs);
   }
 
   get enriched(): string | null {
-    const gs = this.sep;
-    return gs < 0 ? null : this.raw.slice(gs + 1);
+    const gs = this.gsIndex();
+    return gs < 0 ? null : this.buf!.toString('latin1', gs + 1, this.end);
   }
+}
+
+const ITEMS = Buffer.from(' items=');
+
+/** The `items=` count of a SYSCALL record (how many PATH records follow), or -1 when it has none. */
+export function itemsOf(r: AuditRecord): number {
+  let buf: Buffer;
+  let s: number;
+  let e: number;
+  if (r instanceof LazyRecord && r.buf) {
+    buf = r.buf;
+    s = r.start + r.bodyOffset;
+    e = r.end;
+  } else {
+    buf = Buffer.from(r.raw, 'latin1');
+    s = 0;
+    e = buf.length;
+  }
+  outer: for (let i = s; i + ITEMS.length < e; i++) {
+    if (buf[i] !== 32 || buf[i + 1] !== 105) continue;
+    for (let k = 2; k < ITEMS.length; k++) if (buf[i + k] !== ITEMS[k]) continue outer;
+    let v = 0;
+    let j = i + ITEMS.length;
+    if (j >= e || buf[j] < 48 || buf[j] > 57) return -1;
+    for (; j < e && buf[j] >= 48 && buf[j] <= 57 && v < 1e6; j++) v = v * 10 + (buf[j] - 48);
+    return v;
+  }
+  return -1;
 }
 
 /** Whether two records are the same line, compared without making strings where the bytes are at hand. */
@@ -231,21 +286,24 @@ export function eventId(node: string | null, time: number, serial: number): stri
  * Single-quoted `msg='…'` payloads of user-space records are flattened into the same map.
  */
 export function splitFields(body: string, into: Map<string, string> = new Map()): Map<string, string> {
+  // One left-to-right pass: every character is looked at a bounded number of times, so a hostile 1 MB line of
+  // free text or of thousands of fields costs linear time (a search for '=' from each token was quadratic).
   const n = body.length;
   let i = 0;
   while (i < n) {
     while (i < n && body.charCodeAt(i) === 32) i++;
     if (i >= n) break;
-    const eq = body.indexOf('=', i);
-    if (eq < 0) break;
-    const sp = body.indexOf(' ', i);
-    if (sp >= 0 && sp < eq) {
+    let k = i;
+    let c = 0;
+    while (k < n && (c = body.charCodeAt(k)) !== 61 /* = */ && c !== 32) k++;
+    if (k >= n) break;
+    if (c === 32) {
       // A token without '=' (free text): skip it.
-      i = sp + 1;
+      i = k + 1;
       continue;
     }
-    const key = body.slice(i, eq);
-    let j = eq + 1;
+    const key = body.slice(i, k);
+    let j = k + 1;
     const q = body.charCodeAt(j);
     let value: string;
     if (q === 34 /* " */) {

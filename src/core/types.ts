@@ -123,6 +123,8 @@ export interface AuditEvent {
   errno: string | null;
   action: Action;
   watchRemoved: boolean;
+  /** With watchRemoved: how many rules the kernel dropped with the folder (one per arch and rule kind). */
+  rulesRemoved?: number;
   /** For URINGOP events: the io_uring op name. */
   uringOp?: string | null;
   process: ProcessInfo;

@@ -5,24 +5,31 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
-/** Where auditctl lives on common distributions; a non-root PATH often lacks the sbin directories. */
-const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+/**
+ * The system directories privileged programs are taken from. Never the user's PATH: under sudo that would bypass
+ * `secure_path` (a user-writable PATH directory would win), and the helper runs these programs as root.
+ * /usr/local is left out too: it is a place for things installed by hand, sometimes group-writable.
+ */
+export const SYSTEM_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
-/** Finds an executable: a path with a slash is taken as is, a bare name is looked up in PATH and the sbin dirs. */
-export function resolveExecutable(nameOrPath: string, envPath = process.env.PATH ?? ''): string | undefined {
-  const isExecutable = (p: string): boolean => {
-    try {
-      accessSync(p, constants.X_OK);
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (nameOrPath.includes('/')) return isExecutable(nameOrPath) ? path.resolve(nameOrPath) : undefined;
-  const dirs = [...envPath.split(path.delimiter).filter(Boolean), ...SBIN_DIRS];
+function isExecutableFile(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds an executable: a path with a slash is taken as is (an explicit choice, e.g. a machine setting), a bare name
+ * is looked up in `dirs` (the system directories) only, never in PATH.
+ */
+export function resolveExecutable(nameOrPath: string, dirs: readonly string[] = SYSTEM_DIRS): string | undefined {
+  if (nameOrPath.includes('/')) return isExecutableFile(nameOrPath) ? path.resolve(nameOrPath) : undefined;
   for (const dir of dirs) {
     const candidate = path.join(dir, nameOrPath);
-    if (isExecutable(candidate)) return candidate;
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
 }

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import * as vscode from 'vscode';
 import { eventCsvRows, eventJson, CSV_HEADER } from '../cli/format';
-import { Colors, ForeignCommands } from '../constants';
+import { Colors, Commands, Settings } from '../constants';
 import type { AuditEvent } from '../core/types';
 import { errorText, log } from '../log';
 import { ausearchCommand, primaryObject, splitPath } from './eventRows';
@@ -39,8 +39,8 @@ export class RecordHighlighter implements vscode.Disposable {
 }
 
 /**
- * Opens the log at an event's records, highlighted. The one place that decides how: the text editor for logs it
- * can open, the paged viewer (`auditLens.viewer.open`, when installed) for bigger ones, else it says why not.
+ * Opens the log at an event's records, highlighted. The one place that decides how: the text editor for logs below
+ * `auditLens.viewer.thresholdMB`, the Audit Lens viewer (`auditLens.viewer.open`) for bigger ones.
  */
 export async function revealRawRecords(event: AuditEvent, highlighter: RecordHighlighter): Promise<void> {
   const file = event.source.file;
@@ -58,18 +58,25 @@ export async function revealRawRecords(event: AuditEvent, highlighter: RecordHig
   }
   const lines = [...new Set(event.records.filter((r) => r.file === file).map((r) => r.line))].sort((a, b) => a - b);
   if (lines.length === 0) lines.push(event.source.line);
-  if (size > TEXT_EDITOR_LIMIT) {
-    if ((await vscode.commands.getCommands(true)).includes(ForeignCommands.ViewerOpen)) {
-      await vscode.commands.executeCommand(ForeignCommands.ViewerOpen, uri, { offset: event.source.offset, line: event.source.line });
+  // Big logs go to the Audit Lens viewer (paged, highlighted there), from the size at which opening one in the text
+  // editor is redirected to it anyway; VS Code's own 50 MB limit for extensions is the floor.
+  const mb = vscode.workspace.getConfiguration(Settings.Section).get<number>(Settings.ViewerThresholdMB, 20);
+  if (size > TEXT_EDITOR_LIMIT || (mb > 0 && size >= mb * 1e6)) {
+    try {
+      await vscode.commands.executeCommand(Commands.ViewerOpen, uri, { offset: event.source.offset, line: event.source.line });
+      return;
+    } catch (err) {
+      log.warn(`viewer: ${errorText(err)}`);
+    }
+    if (size > TEXT_EDITOR_LIMIT) {
+      const copyCmd = vscode.l10n.t('Copy ausearch Command');
+      const pick = await vscode.window.showInformationMessage(
+        vscode.l10n.t('{0} is {1} MB, more than VS Code opens in a text editor. The event is on line {2}.', file, Math.round(size / 1e6), event.source.line),
+        copyCmd,
+      );
+      if (pick === copyCmd) await vscode.env.clipboard.writeText(ausearchCommand(event));
       return;
     }
-    const copy = vscode.l10n.t('Copy ausearch Command');
-    const pick = await vscode.window.showInformationMessage(
-      vscode.l10n.t('{0} is {1} MB, more than VS Code opens in a text editor. The event is on line {2}.', file, Math.round(size / 1e6), event.source.line),
-      copy,
-    );
-    if (pick === copy) await vscode.env.clipboard.writeText(ausearchCommand(event));
-    return;
   }
   try {
     const doc = await vscode.workspace.openTextDocument(uri);

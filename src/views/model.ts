@@ -51,6 +51,8 @@ export interface OriginInfo {
   status?: string;
   /** Records read, once an analysis finished. */
   records?: number;
+  /** Its matching events by kind. */
+  readonly matched: Map<RowKind, number>;
 }
 
 /** One event in the tree. Entries are updated in place when a better version of the event arrives. */
@@ -244,6 +246,16 @@ export class TreeModel {
     return new Map(ROW_KINDS.map((k) => [k, this.matchedKinds.get(k) ?? 0] as const).filter(([, n]) => n > 0));
   }
 
+  /** Matching events of one origin by kind (in ROW_KINDS order). */
+  kindCountsOf(origin: OriginInfo): Map<RowKind, number> {
+    return new Map(ROW_KINDS.map((k) => [k, origin.matched.get(k) ?? 0] as const).filter(([, n]) => n > 0));
+  }
+
+  /** How many rows the root shows (0: the view shows its welcome). */
+  rootCount(): number {
+    return this.sequence().length;
+  }
+
   /** Every origin, in arrival order. */
   originList(): OriginInfo[] {
     return [...this.origins.values()].sort((a, b) => a.seq - b.seq);
@@ -258,7 +270,7 @@ export class TreeModel {
     const key = originKey(origin);
     let info = this.origins.get(key);
     if (!info) {
-      info = { key, origin, seq: this.originSeq++, events: 0, diagnostics: new Map() };
+      info = { key, origin, seq: this.originSeq++, events: 0, diagnostics: new Map(), matched: new Map() };
       this.origins.set(key, info);
     } else {
       info.origin = origin;
@@ -458,6 +470,7 @@ export class TreeModel {
     if (!e.matched) return;
     this.matchedCount++;
     this.matchedKinds.set(e.kind, (this.matchedKinds.get(e.kind) ?? 0) + 1);
+    e.origin.matched.set(e.kind, (e.origin.matched.get(e.kind) ?? 0) + 1);
     if (e.kind === 'folderDeleted' && e.path) {
       let m = this.deletedFolders.get(e.origin.key);
       if (!m) this.deletedFolders.set(e.origin.key, (m = new Map()));
@@ -520,6 +533,7 @@ export class TreeModel {
     e.matched = false;
     this.matchedCount--;
     this.matchedKinds.set(e.kind, (this.matchedKinds.get(e.kind) ?? 1) - 1);
+    e.origin.matched.set(e.kind, (e.origin.matched.get(e.kind) ?? 1) - 1);
     if (e.kind === 'folderDeleted' && e.path) {
       const m = this.deletedFolders.get(e.origin.key);
       const n = (m?.get(e.path) ?? 1) - 1;
@@ -561,6 +575,7 @@ export class TreeModel {
     this.deletedFolders.clear();
     this.matchedCount = 0;
     this.matchedKinds.clear();
+    for (const o of this.origins.values()) o.matched.clear();
     this.shown.clear();
     this.nodes.clear();
     for (const e of this.entries.values()) {

@@ -123,12 +123,15 @@ export function diagnosticText(kind: DiagnosticKind, count: number): string {
 export function issueAction(issue: HealthIssue): string {
   switch (issue.kind) {
     case 'auditd-missing':
-    case 'auditd-stopped':
       return l10n.t('Show auditd Status');
+    case 'auditd-stopped':
+      return l10n.t('Start auditd');
+    case 'helper-disconnected':
+      return l10n.t('Resume Watching');
     case 'lost-events':
-      return l10n.t('How to stop losing events');
-    default:
-      return l10n.t('Show Log');
+      return l10n.t('Raise the Backlog…');
+    case 'leftover-rules':
+      return l10n.t('Remove Leftover Rules');
   }
 }
 
@@ -164,7 +167,7 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         label: shown(node.issue.message),
         description: issueAction(node.issue),
         icon: node.issue.kind === 'lost-events' ? { id: 'warning', color: 'editorWarning.foreground' } : { id: 'error', color: 'errorForeground' },
-        contextValue: ContextValues.Issue,
+        contextValue: ContextValues.Health,
         collapsible: 'none',
         command: { command: Commands.EventsFixIssue, title: issueAction(node.issue), arguments: [node] },
       };
@@ -174,7 +177,7 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         label,
         description: node.kind === 'lost-events' ? l10n.t('How to stop losing events') : l10n.t('Show Log'),
         icon: { id: 'warning', color: 'editorWarning.foreground' },
-        contextValue: ContextValues.Issue,
+        contextValue: ContextValues.Health,
         collapsible: 'none',
         command: { command: Commands.EventsFixIssue, title: label, arguments: [node] },
       };

@@ -10,20 +10,20 @@ import type { PrivilegedAccess } from '../helper/privileged';
 import { log } from '../log';
 import { copy, eventAsJson, exportEvents, RecordHighlighter, revealParentFolder, revealRawRecords } from './actions';
 import { Analyses, type AnalyzeSummary } from './analyses';
-import { ausearchCommand } from './eventRows';
+import { ausearchCommand, type RowKind } from './eventRows';
 import { pickActions, pickFilter, pickText, pickTime } from './filters';
 import { useTranslator } from './l10n';
 import { GROUPINGS, isFiltering, NO_FILTER, TreeModel, type Filter, type Grouping, type ModelNode, type OriginInfo } from './model';
 import { diagnosticText, eventCount, kindCount, timelineData, viewDescription } from './nodes';
 import { EventsProvider } from './provider';
 import { RefreshManager } from './refresh';
-import type { EventSink } from './sink';
+import type { EventSink, HealthIssue } from './sink';
 import { TimelineView } from './timeline';
 import { TreeSink } from './treeSink';
 
 export type { AnalyzeSummary };
 
-/** What the tree needs from the rest of the extension. */
+/** What the tree needs from the rest of the extension (read when needed: the watch starts after the tree). */
 export interface TreeDeps {
   /** The privileged helper, for root-only logs; undefined when there is none (a message then says what to do). */
   privileged?: PrivilegedAccess;
@@ -39,6 +39,15 @@ const DAY = 24 * 3600_000;
 const RELATIVE_TIME_MS = 60_000;
 /** The badge is updated at most this often while events stream in behind a hidden view. */
 const BADGE_MS = 500;
+
+/** What a health row runs when clicked. */
+const ISSUE_COMMANDS: Record<HealthIssue['kind'], string> = {
+  'auditd-missing': Commands.AuditdStatus,
+  'auditd-stopped': Commands.WatchStartAuditd,
+  'helper-disconnected': Commands.WatchResume,
+  'lost-events': Commands.WatchRaiseBacklog,
+  'leftover-rules': Commands.WatchRemoveLeftovers,
+};
 
 function groupingOf(v: unknown): Grouping {
   return GROUPINGS.includes(v as Grouping) ? (v as Grouping) : 'folder';
@@ -70,17 +79,32 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
   const offlineOrigins = (): OriginInfo[] => model.originList().filter((o) => o.origin.kind !== 'watch');
 
   /**
-   * The view's message: what the offline sources hold (`audit.log: 3 deleted, 1 failed attempt · 120 records`).
+   * The view's message: the watches at a glance and what the analyses hold
+   * (`Watching vol (armed, al_…, 3 events) — audit.log: 3 deleted, 1 failed attempt · 120 records`).
    * A message hides the welcome content, so with no rows at all it is left to the welcome ("no deletions").
    */
   const message = (): string | undefined => {
+    if (model.rootCount() === 0) return undefined;
+    const running = model.originList().flatMap((o) => (o.watch && o.watch.state !== 'stopped' && o.watch.state !== 'error' ? [o.watch] : []));
+    const watching = running.length
+      ? vscode.l10n.t(
+          'Watching {0}',
+          running
+            .map((w) => `${path.basename(w.folder)} (${w.state}, ${w.key}, ${vscode.l10n.t('{0} events', w.events)}${w.lost > 0 ? `, ${vscode.l10n.t('{0} lost', w.lost)}` : ''})`)
+            .join(', '),
+        )
+      : '';
     const offline = offlineOrigins().filter((o) => o.records !== undefined || o.events > 0);
-    const hasRows = model.total > 0 || model.healthIssues.length > 0 || model.originList().some((o) => o.diagnostics.size > 0);
-    if (offline.length === 0 || !hasRows) return undefined;
-    const names = offline.map((o) => TreeModel.originLabel(o)).join(', ');
-    const kinds = [...model.kindCounts()].map(([k, n]) => kindCount(k, n)).join(', ') || (model.total === 0 ? vscode.l10n.t('no deletions, renames or failed deletion attempts') : eventCount(0));
-    const records = offline.reduce((n, o) => n + (o.records ?? 0), 0);
-    return [`${names}: ${kinds}`, records > 0 ? vscode.l10n.t('{0} records', records) : ''].filter(Boolean).join(' · ');
+    let analysed = '';
+    if (offline.length > 0) {
+      const names = offline.map((o) => TreeModel.originLabel(o)).join(', ');
+      const counts = new Map<RowKind, number>();
+      for (const o of offline) for (const [k, n] of model.kindCountsOf(o)) counts.set(k, (counts.get(k) ?? 0) + n);
+      const kinds = [...counts].map(([k, n]) => kindCount(k, n)).join(', ') || vscode.l10n.t('no deletions, renames or failed deletion attempts');
+      const records = offline.reduce((n, o) => n + (o.records ?? 0), 0);
+      analysed = [`${names}: ${kinds}`, records > 0 ? vscode.l10n.t('{0} records', records) : ''].filter(Boolean).join(' · ');
+    }
+    return [watching, analysed].filter(Boolean).join(' — ') || undefined;
   };
 
   const chrome = (): void => {
@@ -155,7 +179,9 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
   const analyses = new Analyses({
     sink,
     workerFile: path.join(context.extensionPath, 'out', 'analysisWorker.js'),
-    privileged: deps.privileged,
+    get privileged() {
+      return deps.privileged;
+    },
     clearOffline: () => {
       model.clearKinds(['analysis', 'search']);
       // A time range belongs to the log it was picked in; text, action and failure filters are the user's question.
@@ -208,26 +234,20 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
 
   const fixIssue = async (arg: unknown): Promise<void> => {
     const node = nodeArg(arg);
-    const backlogAdvice = vscode.l10n.t('The kernel drops audit records when its backlog is full. Raise it (auditctl -b 8192) and, if that is not enough, the rate limit (auditctl -r 0); Show auditd Status shows both.');
-    const status = vscode.l10n.t('Show auditd Status');
-    const showLog = vscode.l10n.t('Show Log');
     if (node?.type === 'issue') {
-      const issue = node.issue;
-      if (issue.kind === 'auditd-missing' || issue.kind === 'auditd-stopped') {
-        await vscode.commands.executeCommand(Commands.AuditdStatus);
-        return;
-      }
-      const text = issue.kind === 'lost-events' ? `${issue.message} ${backlogAdvice}` : issue.message;
-      const pick = await vscode.window.showWarningMessage(text, issue.kind === 'lost-events' ? status : showLog);
-      if (pick === status) await vscode.commands.executeCommand(Commands.AuditdStatus);
-      if (pick === showLog) log.show(false);
+      // The watch's health actions (start auditd, raise the backlog, resume, remove leftover rules) ask first.
+      await vscode.commands.executeCommand(ISSUE_COMMANDS[node.issue.kind]);
     } else if (node?.type === 'diagnostic') {
       if (node.kind !== 'lost-events') {
         log.show(false);
         return;
       }
-      const pick = await vscode.window.showWarningMessage(`${diagnosticText(node.kind, node.count)}. ${backlogAdvice}`, status);
-      if (pick === status) await vscode.commands.executeCommand(Commands.AuditdStatus);
+      const raise = vscode.l10n.t('Raise the Backlog…');
+      const pick = await vscode.window.showWarningMessage(
+        `${diagnosticText(node.kind, node.count)}. ${vscode.l10n.t('The kernel drops audit records when its backlog is full; a bigger backlog (auditctl -b 8192) lets bursts wait instead.')}`,
+        raise,
+      );
+      if (pick === raise) await vscode.commands.executeCommand(Commands.WatchRaiseBacklog);
     }
   };
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildVsix } from '../../scripts/code-server';
-import { Commands, ContextKeys, ContextValues, ForeignCommands, Settings, Views } from '../../src/constants';
+import { AuditLogLanguage, AuditRulesLanguage, Commands, ContextKeys, ContextValues, CustomEditors, Settings, Views } from '../../src/constants';
 import { repoRoot } from './support/server';
 
 interface Manifest {
@@ -22,7 +22,9 @@ interface Manifest {
     viewsContainers: { activitybar: { id: string; title: string; icon: string }[] };
     viewsWelcome: { view: string; contents: string; when?: string }[];
     configuration: { properties: Record<string, unknown> };
-    languages: { id: string; filenamePatterns?: string[] }[];
+    languages: { id: string; filenamePatterns?: string[]; filenames?: string[]; firstLine?: string }[];
+    grammars: { language?: string; scopeName: string; path: string; injectTo?: string[] }[];
+    customEditors: { viewType: string; selector: { filenamePattern: string }[]; priority: string }[];
   };
 }
 
@@ -77,16 +79,12 @@ describe('manifest', () => {
     for (const c of manifest.contributes.commands) assert.match(c.command, /^auditLens\.[a-z]+\.[a-zA-Z]+$/);
   });
 
-  it('links welcome buttons only to contributed commands, or to another feature\'s command behind the key that feature sets', () => {
+  it('links welcome buttons only to contributed commands', () => {
     const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
     const en = read('package.nls.json');
     for (const w of manifest.contributes.viewsWelcome) {
       const text = en[w.contents.replace(/^%|%$/g, '')] ?? w.contents;
-      for (const [, cmd] of text.matchAll(/\(command:([\w.]+)\)/g)) {
-        if (contributed.has(cmd)) continue;
-        assert.equal(cmd, ForeignCommands.WatchStart, `welcome links ${cmd}`);
-        assert.match(w.when ?? '', /auditLens:watchAvailable/, `the ${cmd} button shows only once its feature says it is there`);
-      }
+      for (const [, cmd] of text.matchAll(/\(command:([\w.]+)\)/g)) assert.ok(contributed.has(cmd), `welcome links ${cmd}`);
     }
   });
 
@@ -108,20 +106,33 @@ describe('manifest', () => {
     assert.deepEqual(manifest.contributes.views[Views.Container].map((v) => v.id), [Views.Timeline, Views.Events]);
     assert.equal(manifest.contributes.views[Views.Container][0].type, 'webview');
     assert.ok(manifest.contributes.viewsWelcome.every((w) => w.view === Views.Events));
-    assert.deepEqual(
-      Object.keys(manifest.contributes.configuration.properties).sort(),
-      Object.entries(Settings)
-        .filter(([k]) => k !== 'Section')
-        .map(([, v]) => `${Settings.Section}.${v}`)
-        .sort(),
-    );
-    assert.deepEqual(manifest.contributes.languages.map((l) => l.id), ['auditlog']);
-    assert.deepEqual(manifest.contributes.languages[0].filenamePatterns, ['audit.log', 'audit.log.*']);
+    const settings = Object.entries(Settings)
+      .filter(([k]) => k !== 'Section')
+      .map(([, v]) => `${Settings.Section}.${v}`);
+    assert.deepEqual(Object.keys(manifest.contributes.configuration.properties).sort(), settings.sort());
+    assert.deepEqual(manifest.contributes.languages.map((l) => l.id), [AuditLogLanguage, AuditRulesLanguage]);
+    const log = manifest.contributes.languages[0];
+    assert.deepEqual(log.filenamePatterns, ['audit.log', 'audit.log.*', '*.audit.log']);
+    assert.ok(new RegExp(log.firstLine!).test('node=web1 type=SYSCALL msg=audit(1795833700.185:1042): arch=c000003e'));
+    assert.ok(!new RegExp(log.firstLine!).test('Dec  3 00:00:01 host sshd[1]: Accepted publickey'));
   });
 
-  it('activates only on its own views and language, runs in the workspace, and targets VS Code 1.100', () => {
+  it('ships a grammar per language (and the auditctl injection for shell scripts) and the viewer as an optional editor', () => {
+    for (const g of manifest.contributes.grammars) {
+      const grammar = JSON.parse(readFileSync(path.join(repoRoot, g.path), 'utf8')) as { scopeName: string };
+      assert.equal(grammar.scopeName, g.scopeName, g.path);
+    }
+    assert.deepEqual(manifest.contributes.grammars.filter((g) => g.language).map((g) => g.language), [AuditLogLanguage, AuditRulesLanguage]);
+    assert.deepEqual(manifest.contributes.grammars.find((g) => g.injectTo)?.injectTo, ['source.shell']);
+    const [viewer] = manifest.contributes.customEditors;
+    assert.equal(viewer.viewType, CustomEditors.Viewer);
+    assert.equal(viewer.priority, 'option');
+    assert.deepEqual(viewer.selector.map((s) => s.filenamePattern), manifest.contributes.languages[0].filenamePatterns);
+  });
+
+  it('activates on its own views and language, or after startup (to offer resuming watches), runs in the workspace, and targets VS Code 1.100', () => {
     assert.ok(!(manifest.activationEvents ?? []).includes('*'));
-    for (const e of manifest.activationEvents ?? []) assert.match(e, /^(onView:auditLens\.|onLanguage:auditlog$)/);
+    for (const e of manifest.activationEvents ?? []) assert.match(e, /^(onView:auditLens\.|onLanguage:(auditlog|auditrules)$|onStartupFinished$)/);
     assert.deepEqual(manifest.extensionKind, ['workspace']);
     assert.equal(manifest.engines.vscode, '^1.100.0');
     const typesVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', '@types', 'vscode', 'package.json'), 'utf8')) as { version: string }).version;
@@ -158,6 +169,7 @@ describe('VSIX', () => {
       'extension/out/analysisWorker.js',
       'extension/out/timeline.js',
       'extension/media/timeline/timeline.css',
+      'extension/out/helper.js',
       'extension/out/node_modules/node-pty/package.json',
       'extension/out/node_modules/node-pty/lib/index.js',
       'extension/out/node_modules/node-pty/lib/unixTerminal.js',
@@ -167,6 +179,12 @@ describe('VSIX', () => {
       'extension/package.nls.zh-cn.json',
       'extension/l10n/bundle.l10n.zh-cn.json',
       'extension/LICENSE.txt',
+      'extension/out/webview/viewer.js',
+      'extension/media/viewer/viewer.css',
+      'extension/media/syntaxes/auditlog.tmLanguage.json',
+      'extension/media/syntaxes/auditrules.tmLanguage.json',
+      'extension/media/syntaxes/auditctl.injection.json',
+      'extension/media/auditrules.language-configuration.json',
     ]) {
       assert.ok(entries.includes(f), `${f} is in the VSIX`);
     }

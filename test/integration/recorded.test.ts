@@ -21,8 +21,8 @@ async function recordAndCheck(name: string, out: string): Promise<{ withSnapshot
   const rec = await recordCase(name, out);
   const c = await loadRecordedCase(rec.dir);
   const keys = [c.truth.key];
-  const a = await analyzeInputs([c.logFile], { snapshot: c.snapshot, keys });
-  const b = await analyzeInputs([c.logFile], { keys });
+  const a = await analyzeInputs(c.inputs, { snapshot: c.snapshot, keys });
+  const b = await analyzeInputs(c.inputs, { keys });
   return {
     withSnapshot: checkAgainstTruth(a.events, c.truth, { withSnapshot: true }),
     without: checkAgainstTruth(b.events, c.truth, { withSnapshot: false }),
@@ -62,6 +62,7 @@ describe('live recordings against real auditd', { concurrency: 1, skip: SKIP }, 
     ['watched-folder-deleted', 'reports the watched folder deleted with its contents, and a file in the recreated folder despite inode reuse'],
     ['uring-unlink', 'reports io_uring unlinkat (URINGOP, PATH name=(null)) from inodes'],
     ['odd-names', 'reports names with quotes, newlines, tabs, backslashes, CJK and emoji exactly'],
+    ['shred-u', 'reports every rename of shred -u (names and pid from an strace of the run) and its final unlink'],
   ];
   for (const [name, behaviour] of live) {
     test(`${name}: ${behaviour}`, async () => {

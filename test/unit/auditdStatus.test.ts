@@ -88,7 +88,7 @@ test('explains a refused or failed auditctl instead of parsing its error text', 
   assert.match(adviseOnStatus('', 2)[0].text, /auditctl failed \(exit code 2\)/);
 });
 
-test('finds executables by absolute path or in PATH plus the sbin directories, and rejects missing or non-executable ones', () => {
+test('finds executables by absolute path or in the system directories only (never PATH), and rejects missing or non-executable ones', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'al-exe-'));
   try {
     const exe = path.join(dir, 'tool');
@@ -97,10 +97,24 @@ test('finds executables by absolute path or in PATH plus the sbin directories, a
     const plain = path.join(dir, 'data');
     writeFileSync(plain, 'x');
     assert.equal(resolveExecutable(exe), exe);
-    assert.equal(resolveExecutable('tool', dir), exe);
+    assert.equal(resolveExecutable('tool', [dir]), exe);
     assert.equal(resolveExecutable(plain), undefined);
     assert.equal(resolveExecutable('/nonexistent/auditctl'), undefined);
-    assert.equal(resolveExecutable('no-such-tool-here', dir), undefined);
+    assert.equal(resolveExecutable('no-such-tool-here', [dir]), undefined);
+    // A program named like a system one, first in PATH, is not what a bare name resolves to.
+    const fake = path.join(dir, 'auditctl');
+    writeFileSync(fake, '#!/bin/sh\n');
+    chmodSync(fake, 0o755);
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${dir}:${savedPath ?? ''}`;
+    try {
+      const found = resolveExecutable('auditctl');
+      assert.notEqual(found, fake);
+      if (found) assert.match(found, /^\/(usr\/)?s?bin\/auditctl$/);
+      assert.equal(resolveExecutable('tool'), undefined);
+    } finally {
+      process.env.PATH = savedPath;
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -145,8 +145,11 @@ describe('hostile corpus through analyzeInputs([file], { all: true })', () => {
     );
   });
 
-  test('an EOE record closes its event at once (streaming), without waiting for the window', () => {
-    const lines = readFileSync(fixture('eoe.log'), 'latin1').split('\n');
+  test('an EOE record closes an incomplete event at once (streaming), without waiting for the window', () => {
+    // Without their PROCTITLE records the events are not complete: only the EOE can close them this early.
+    const lines = readFileSync(fixture('eoe.log'), 'latin1')
+      .split('\n')
+      .map((l) => (l.startsWith('type=PROCTITLE') ? '' : l));
     const items: StreamItem[] = [];
     const a = new Analyzer((i) => items.push(i), { filter: { all: true } });
     let offset = 0;
@@ -157,17 +160,34 @@ describe('hostile corpus through analyzeInputs([file], { all: true })', () => {
       offset += Buffer.byteLength(text, 'latin1') + 1;
       emittedAfter.push(items.filter((x) => x.kind === 'event').map((x) => (x.kind === 'event' ? x.event.id : '')));
     });
-    // Line 5 is 46's last record, line 6 its EOE; line 11 is 47's last record, line 12 its EOE.
-    assert.deepEqual(emittedAfter[4], []);
-    assert.deepEqual(emittedAfter[5], ['1795833557.313:46']);
-    assert.deepEqual(emittedAfter[10], ['1795833557.313:46']);
-    assert.deepEqual(emittedAfter[11], ['1795833557.313:46', '1795833557.313:47']);
+    // Line 4 is 46's last record (its PROCTITLE dropped), line 5 its EOE; line 9 is 47's last record, line 10 its EOE.
+    assert.deepEqual(emittedAfter[3], []);
+    assert.deepEqual(emittedAfter[4], ['1795833557.313:46']);
+    assert.deepEqual(emittedAfter[8], ['1795833557.313:46']);
+    assert.deepEqual(emittedAfter[9], ['1795833557.313:46', '1795833557.313:47']);
   });
 
-  test('the same records without EOE stay open until later records or the end close them', () => {
+  test('without EOE, a syscall event closes as soon as its PROCTITLE and every PATH item are in', () => {
     const lines = readFileSync(fixture('eoe.log'), 'latin1')
       .split('\n')
       .filter((l) => l !== '' && !l.startsWith('type=EOE'));
+    const items: StreamItem[] = [];
+    const a = new Analyzer((i) => items.push(i), { filter: { all: true } });
+    const emittedAfter: string[] = [];
+    lines.forEach((text, i) => {
+      a.pushLine({ text, source: { file: 'x', line: i + 1, offset: 0 }, truncated: false });
+      emittedAfter.push(items.flatMap((x) => (x.kind === 'event' ? [x.event.serial] : [])).join(','));
+    });
+    const proctitleLines = lines.flatMap((l, i) => (l.startsWith('type=PROCTITLE') ? [i] : []));
+    assert.equal(emittedAfter[proctitleLines[0] - 1], '', 'not before its last record');
+    assert.equal(emittedAfter[proctitleLines[0]], '46');
+    assert.equal(emittedAfter[proctitleLines[1]], '46,47');
+  });
+
+  test('records of an incomplete event (no PROCTITLE) stay open until later records or the end close them', () => {
+    const lines = readFileSync(fixture('eoe.log'), 'latin1')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('type=EOE') && !l.startsWith('type=PROCTITLE'));
     const items: StreamItem[] = [];
     const a = new Analyzer((i) => items.push(i), { filter: { all: true } });
     lines.forEach((text, i) => a.pushLine({ text, source: { file: 'x', line: i + 1, offset: 0 }, truncated: false }));

@@ -145,12 +145,15 @@ describe('PathIndex: waiters', () => {
     assert.deepEqual([a.calls, b.calls], [[['/srv/a', false]], [['/srv/x/b', false]]]);
   });
 
-  test('refuses waiters beyond maxWaiters (the object then simply stays uncertain)', () => {
+  test('beyond maxWaiters the oldest waiter gives up (its object stays uncertain) and the newest is kept', () => {
     const ix = new PathIndex([], 1000, 2);
-    assert.equal(ix.wait(k(1), recorder('a')), true);
-    assert.equal(ix.wait(k(1), recorder('b')), true);
-    assert.equal(ix.wait(k(1), recorder('c')), false);
+    const [a, b, c] = [recorder('a'), recorder('b'), recorder('c')];
+    assert.equal(ix.wait(k(1), a), true);
+    assert.equal(ix.wait(k(1), b), true);
+    assert.equal(ix.wait(k(1), c), true);
     assert.equal(ix.pendingCount, 2);
+    ix.learnAbs(k(1), '/srv');
+    assert.deepEqual([a.calls, b.calls, c.calls], [[], [['/srv/b', false]], [['/srv/c', false]]]);
   });
 
   test('a waiter resolved through a learned link under a snapshot folder is not reported as all-snapshot', () => {

@@ -2,11 +2,13 @@
  * One code-server per test suite: built VSIX installed into a throwaway extensions dir, a throwaway profile
  * and a workspace with a README.txt, all under one temp directory that `stop()` removes.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
   buildVsix,
+  CODE_SERVER_VERSION,
   ensureCodeServer,
   extensionId,
   freePort,
@@ -73,12 +75,43 @@ export function addToWorkspace(server: SuiteServer, from: string, rel: string): 
   return to;
 }
 
+/**
+ * code-server where another user can run it: the cache usually lives in root's home (0700), so the install is
+ * mirrored with hard links (instant, no space; a plain copy where links are impossible) into /var/tmp.
+ */
+function codeServerForOthers(bin: string): string {
+  const installDir = path.resolve(bin, '..', '..', '..');
+  const shared = path.join('/var/tmp', `audit-lens-code-server-${CODE_SERVER_VERSION}`);
+  const sharedBin = path.join(shared, path.relative(installDir, bin));
+  if (!existsSync(sharedBin)) {
+    const partial = `${shared}.partial-${process.pid}`;
+    rmSync(partial, { recursive: true, force: true });
+    try {
+      execFileSync('cp', ['-al', installDir, partial]);
+    } catch {
+      execFileSync('cp', ['-a', installDir, partial]);
+    }
+    execFileSync('chmod', ['-R', 'a+rX', partial]);
+    rmSync(shared, { recursive: true, force: true });
+    renameSync(partial, shared);
+  }
+  return sharedBin;
+}
+
 /** Installs code-server if needed, packages and installs the extension, starts the server. */
 export async function startSuiteServer(
-  opts: { log?: (m: string) => void; keybindings?: { key: string; command: string; args?: unknown }[] } = {},
+  opts: {
+    log?: (m: string) => void;
+    keybindings?: { key: string; command: string; args?: unknown }[];
+    /** Run code-server (and so the extension host) as this user instead of root. */
+    runAs?: { uid: number; gid: number; home: string };
+    /** Extra environment for the extension host (e.g. AUDIT_LENS_NO_PTY=1). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<SuiteServer> {
   const log = opts.log ?? ((m: string) => console.error(`# ${m}`));
-  const bin = ensureCodeServer(log);
+  const rootBin = ensureCodeServer(log);
+  const bin = opts.runAs ? codeServerForOthers(rootBin) : rootBin;
   const vsix = buildVsix(log);
   const base = mkdtempSync(path.join(tmpdir(), 'audit-lens-e2e-'));
   const userDataDir = path.join(base, 'user-data');
@@ -92,8 +125,12 @@ export async function startSuiteServer(
   const started = Date.now();
   installVsix(bin, extensionsDir, vsix, path.join(base, 'install.yaml'));
   log(`installed the VSIX in ${Date.now() - started} ms`);
+  if (opts.runAs) {
+    execFileSync('chown', ['-R', `${opts.runAs.uid}:${opts.runAs.gid}`, base]);
+    execFileSync('chmod', ['0755', base]);
+  }
   const port = await freePort();
-  const server = await startCodeServer({ bin, host: '127.0.0.1', port, userDataDir, extensionsDir, folder: workspace, logFile });
+  const server = await startCodeServer({ bin, host: '127.0.0.1', port, userDataDir, extensionsDir, folder: workspace, logFile, runAs: opts.runAs, env: opts.env });
   log(`code-server ${server.url} (profile ${userDataDir})`);
   return {
     url: server.url,

@@ -149,7 +149,8 @@ export async function openViewContainer(page: Page, label: string): Promise<void
   const item = page.locator('.activitybar .action-item', { has: page.locator(`.action-label[aria-label^="${label}"]`) }).first();
   await item.waitFor();
   if ((await item.getAttribute('class'))?.includes('checked')) return;
-  await item.locator('.action-label').click();
+  // A badge (event count) sits over the icon and would take the click: the item handles clicks on its whole area.
+  await item.locator('.action-label').click({ force: true });
 }
 
 /** The pane of a view, by its name as shown in the view header. */
