@@ -384,10 +384,15 @@ export function timeRangeText(since: number | null, until: number | null, width?
     if (width === 2) return `${a.slice(0, 16)}–${b.slice(11, 16)}`;
     return a;
   }
-  if (since !== null && until !== null) return l10n.t('{0} to {1}', localTime(since), localTime(until));
-  if (since !== null) return l10n.t('since {0}', localTime(since));
-  if (until !== null) return l10n.t('before {0}', localTime(until));
+  if (since !== null && until !== null) return l10n.t('{0} to {1}', instant(since), instant(until));
+  if (since !== null) return l10n.t('since {0}', instant(since));
+  if (until !== null) return l10n.t('before {0}', instant(until));
   return l10n.t('any time');
+}
+
+/** Local time, with milliseconds when the instant is not on a whole second (a timeline bar narrower than 1 s). */
+function instant(ms: number): string {
+  return ms % 1000 === 0 ? localTime(ms) : `${localTime(ms)}.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}`;
 }
 
 /** The view's description: counts and the active filter (`12 of 340 events · text "rm"`). */
@@ -411,6 +416,7 @@ const KIND_COLORS: Record<RowKind, string> = {
 
 /** A bucket width in words: `10 s`, `5 min`, `3 h`, `1 d`. */
 export function widthText(ms: number): string {
+  if (ms < 1000) return l10n.t('{0} ms', ms);
   const s = ms / 1000;
   if (s < 60) return l10n.t('{0} s', s);
   if (s < 3600) return l10n.t('{0} min', s / 60);
@@ -430,12 +436,12 @@ export function timelineData(model: TreeModel, maxBars = 60): TimelineData {
       end: b.end,
       counts: present.map((k) => b.counts[k] ?? 0),
       total: b.total,
-      label: `${localTime(b.start)} – ${localTime(b.end)}: ${
+      label: `${instant(b.start)} – ${instant(b.end)}: ${
         b.total === 0 ? l10n.t('no events') : present.filter((k) => b.counts[k]).map((k) => kindCount(k, b.counts[k]!)).join(', ')
       }`,
     })),
-    from: t.buckets.length ? localTime(t.buckets[0].start) : '',
-    to: t.buckets.length ? localTime(t.buckets[t.buckets.length - 1].end) : '',
+    from: t.buckets.length ? instant(t.buckets[0].start) : '',
+    to: t.buckets.length ? instant(t.buckets[t.buckets.length - 1].end) : '',
     summary: l10n.t('{0} · {1} per bar', eventCount(t.total), widthText(t.width)),
   };
   if (zoomed) data.resetLabel = l10n.t('Show All Times');
