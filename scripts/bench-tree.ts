@@ -26,7 +26,8 @@ import { Presenter, timelineData } from '../src/views/nodes';
 
 const repoRoot = path.resolve(__dirname, '..');
 const SEED = path.join(repoRoot, 'test', 'fixtures', 'recorded', 'rm-rf-deep', 'audit.log');
-const SEED_DIR = 'al-rec-Es7qut';
+/** The recording's temporary folder name (`al-rec-XXXXXX`), replaced per copy. */
+const SEED_DIR = path.basename(path.dirname((JSON.parse(readFileSync(path.join(path.dirname(SEED), 'truth.json'), 'utf8')) as { watched: string }).watched));
 /** 2026-01-01T00:00:00Z. */
 const START_S = 1767225600;
 
@@ -54,7 +55,8 @@ export function buildLog(events: number, dir = path.join(process.env.XDG_CACHE_H
   const seed = readFileSync(SEED, 'latin1');
   const perCopy = (seed.match(/nametype=DELETE/g) ?? []).length;
   const copies = Math.ceil(events / perCopy);
-  const file = path.join(dir, `tree-${copies}.log`);
+  // The name carries the seed's folder name: a re-recorded seed makes a new log.
+  const file = path.join(dir, `tree-${copies}-${SEED_DIR}.log`);
   try {
     if (statSync(file).size > 0) return file;
   } catch {
@@ -262,12 +264,14 @@ async function uiSide(log: string, events: number): Promise<[string, string][]> 
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
       loads++;
-      // The level grew: the "Load more" row moved down (off screen until End), or is gone once everything shows.
+      // The level grew: End focuses its last row, the next "Load more" (with fewer remaining) or, at the end, a folder.
       const next = await w.poll(
         async () => {
           await page.keyboard.press('End');
-          const r = await remaining();
-          return r !== left ? { r } : undefined;
+          const t = (await pane.locator('.monaco-list-row.focused .label-name').first().textContent({ timeout: 1000 }).catch(() => null)) ?? '';
+          const m = /\((\d+) remaining\)/.exec(t);
+          const r = m ? Number(m[1]) : t && !/^Load /.test(t) ? 0 : left;
+          return r < left ? { r } : undefined;
         },
         60_000,
         50,
