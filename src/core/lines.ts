@@ -204,17 +204,31 @@ export async function readLines(
   try {
     // Byte consumers keep ranges of recent chunks (lazy records): rotate a small ring of buffers and let them copy
     // out what they still hold before one is reused. Fresh buffers per chunk would make V8 collect far more often.
-    const ring = opts.onBytes ? [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)] : [Buffer.allocUnsafe(CHUNK)];
+    // Two buffers at least: one being read into while the other is split.
+    const ring = opts.onBytes ? [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)] : [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
     let turn = 0;
     let pos = opts.start ?? 0;
-    for (;;) {
+    // Read ahead: the next chunk is being read (on the thread pool) while this one is split and analysed, so the
+    // thread never sits idle waiting for the disk or the page cache.
+    const readInto = (): { buf: Buffer; done: Promise<{ bytesRead: number }> } => {
       const buf = ring[turn++ % ring.length];
       if (turn > ring.length) opts.beforeReuse?.(buf);
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      const done = fh.read(buf, 0, CHUNK, pos);
+      return { buf, done };
+    };
+    let next = readInto();
+    for (;;) {
+      const { buf, done } = next;
+      const { bytesRead } = await done;
       if (bytesRead === 0) break;
-      splitter.push(buf, bytesRead);
       pos += bytesRead;
-      if (opts.signal?.aborted) break;
+      if (!opts.signal?.aborted) next = readInto();
+      splitter.push(buf, bytesRead);
+      if (opts.signal?.aborted) {
+        // The read already under way (if any) must finish before the handle closes.
+        await next.done.catch(() => undefined);
+        break;
+      }
     }
     splitter.end();
     return splitter.position;

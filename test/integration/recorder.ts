@@ -368,6 +368,18 @@ class RuleSet {
     this.added.push({ describe: `-F path=${vol}`, remove: () => run('auditctl', ['-d', ...args], { allowFail: true }) });
   }
 
+  /**
+   * The 32-bit twins of the watch and path rules (`-F arch=b32`), as the live watch installs them on x86_64: a 32-bit
+   * process's calls are only matched by b32 rules, and each rule the kernel drops logs its own remove_rule record.
+   */
+  async addB32Rules(vol: string): Promise<void> {
+    for (const field of [`dir=${vol}`, `path=${vol}`]) {
+      const args = ['always,exit', '-F', 'arch=b32', '-F', field, '-F', 'perm=wa', '-k', this.key];
+      await run('auditctl', ['-a', ...args]);
+      this.added.push({ describe: `-F arch=b32 -F ${field}`, remove: () => run('auditctl', ['-d', ...args], { allowFail: true }) });
+    }
+  }
+
   /** A list-7 (io_uring exit) rule with dir=VOL, added through netlink since auditctl 3.0.9 refuses it. */
   async addUringRule(vol: string): Promise<void> {
     const { uringRule } = await buildHelpers();
@@ -717,6 +729,8 @@ export interface CaseDef {
   description: string;
   /** Adds the io_uring (list 7) rule. */
   uring?: boolean;
+  /** Adds b32 twins of the dir= and path= rules (the live watch's rule set on x86_64). */
+  b32?: boolean;
   /** Builds the tree before the snapshot is taken. */
   setup(ctx: CaseContext): Promise<void>;
   /** Performs the operations, taking truth before each. */
@@ -1696,6 +1710,19 @@ export const CASES: CaseDef[] = [
     },
   },
   {
+    name: 'watched-folder-deleted-b32',
+    description: 'rm -rf of a watched folder with b64 and b32 rules: the kernel drops both dir= rules (two remove_rule records)',
+    b32: true,
+    async setup(ctx) {
+      await ctx.build({ 'a.txt': FILE, sub: { 'b.txt': FILE } });
+    },
+    async run(ctx) {
+      const { vol } = ctx;
+      ctx.notes.push('Both dir= rules (b64 and b32) are dropped with the folder: two identical CONFIG_CHANGE op=remove_rule records under the rmdir\'s serial.');
+      await ctx.perform(await ctx.tree(vol, { comm: 'rm', syscallOf: rmSyscall }), () => ctx.exec('rm', ['-rf', vol], { cwd: '/' }));
+    },
+  },
+  {
     name: 'uring-unlink',
     description: 'IORING_OP_UNLINKAT of files and a folder (URINGOP records, PATH name=(null))',
     uring: true,
@@ -2220,8 +2247,9 @@ export async function recordCaseDef(def: CaseDef, outDir: string): Promise<Recor
     await rules.addPathRule(vol);
     for (const dir of ctx.alsoWatched) await rules.addWatch(dir);
     if (def.uring) await rules.addUringRule(vol);
+    if (def.b32) await rules.addB32Rules(vol);
     const listed = await rules.remaining();
-    const wanted = 2 + ctx.alsoWatched.length + (def.uring ? 1 : 0);
+    const wanted = 2 + ctx.alsoWatched.length + (def.uring ? 1 : 0) + (def.b32 ? 2 : 0);
     if (listed.length < wanted) throw new Error(`rules for ${key} not all in place: ${listed.join(' | ')}`);
 
     const startText = `${MARKER} start case=${name} key=${key}`;

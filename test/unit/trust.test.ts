@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -283,5 +283,18 @@ describe('hostile lines cost linear time', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a watched folder deleted under b64 and b32 rules (recorded)', () => {
+  test('its two identical remove_rule records are two rules dropped, not a duplicate record', async () => {
+    const dir = join(__dirname, '..', 'fixtures', 'recorded', 'watched-folder-deleted-b32');
+    const r = await analyzeInputs([join(dir, 'audit.log')]);
+    assert.equal(r.diagnosticCounts['duplicate-record'], 0);
+    const removed = r.events.filter((e) => e.watchRemoved);
+    assert.equal(removed.length, 1);
+    assert.equal(removed[0].rulesRemoved, 2);
+    const watched = (JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { watched: string }).watched;
+    assert.deepEqual(removed[0].objects.map((o) => [o.role, o.path]), [['deleted', watched]]);
   });
 });
