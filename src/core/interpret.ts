@@ -1,8 +1,8 @@
 import type { RawEvent } from './assembler';
-import { basenameB, dirnameB, inodeKey, joinB, normalizeB, type BPath, type InodeKey, type PathIndex } from './pathIndex';
+import { basenameB, dirnameB, inodeKey, joinB, normalizeB, type BPath, type InodeKey, type PathIndex, type Waiter } from './pathIndex';
 import * as FB from './fields';
 import { F } from './fields';
-import { encodeNameText } from './names';
+import { decodeName, encodeNameText } from './names';
 import { bytesToText, eventId, Fields, LazyRecord, plainValue, untrustedBytes } from './record';
 import {
   AUID_UNSET,
@@ -378,6 +378,8 @@ export function learnFrom(raw: RawEvent, ctx: InterpretContext): void {
 }
 
 function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: boolean): AuditEvent | null {
+  // What the index knew before this event: links learned earlier are the ones that can have gone stale.
+  const since = ctx.index.now;
   let main: MainRecord | null = null;
   let cwdText: BPath | null | undefined;
   let argv: string[] | null | undefined;
@@ -531,7 +533,7 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
   const targets = targetsOf(action, items, sem, main?.atFdcwd ?? null, main?.uring === true);
   learnParents(targets, cwd, ctx.index);
   const guessed: BPath[] = [];
-  for (const t of targets) event.objects.push(resolveTarget(t, cwd, event, ctx, guessed));
+  for (const t of targets) event.objects.push(resolveTarget(t, cwd, event, ctx, guessed, since));
   if (action === 'renamed' && targets.every((t) => t.child === null)) orderGuessedRename(event);
   if (action === 'renamed') nameDestinationByReplaced(event);
   learnOutcome(success !== false, targets, ctx.index);
@@ -585,12 +587,33 @@ function guessFromArgv(dir: BPath, argv: string[] | null, cwd: BPath | null, use
   return null;
 }
 
+/** Tools whose deletions all lie at, under, beside or above the paths they are given. */
+const PATH_TOOLS = new Set(['rm', 'rmdir', 'unlink', 'find', 'shred']);
+
+/**
+ * Whether the command line says `p` cannot be what it deleted: an `rm`, `find`… whose path arguments are all
+ * unrelated to `p`. Other programs (a script, a file manager) compute their paths: nothing to check against.
+ */
+function commandDisagrees(p: BPath, argv: string[] | null, cwd: BPath | null): boolean {
+  if (!argv || argv.length < 2) return false;
+  const tool = argv[0].slice(argv[0].lastIndexOf('/') + 1);
+  if (!PATH_TOOLS.has(tool)) return false;
+  // PROCTITLE keeps 128 bytes: a long command line may be cut inside its last argument.
+  if (argv.reduce((n, a) => n + a.length + 1, 0) >= 120) return false;
+  // An argument through `..` may have crossed a symlink: its text says nothing certain about where it leads.
+  if (argv.some((a, i) => i > 0 && !a.startsWith('-') && a.split('/').includes('..'))) return false;
+  const args = argvPaths(argv, cwd);
+  if (args.length === 0) return false;
+  const pd = dirnameB(p);
+  return !args.some((a) => p === a || p.startsWith(a === '/' ? '/' : a + '/') || a.startsWith(p + '/') || pd === dirnameB(a));
+}
+
 /** The command line's path-like arguments, absolute, in order. */
 function argvPaths(argv: string[], cwd: BPath | null): BPath[] {
   const out: BPath[] = [];
   for (const arg of argv.slice(1)) {
     if (arg === '' || arg.startsWith('-')) continue;
-    const b = Buffer.from(arg, 'utf8').toString('latin1');
+    const b = decodeName(arg).toString('latin1');
     const abs = b.startsWith('/') ? normalizeB(b) : cwd ? normalizeB(joinB(cwd, b)) : null;
     if (abs !== null) out.push(abs);
   }
@@ -655,7 +678,7 @@ function learnParents(targets: Target[], cwd: BPath | null, index: PathIndex): v
   }
 }
 
-function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: InterpretContext, guessed: BPath[]): AuditObject {
+function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: InterpretContext, guessed: BPath[], since: number): AuditObject {
   const c = t.child;
   const obj: AuditObject = {
     role: t.role,
@@ -721,11 +744,39 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
     const rel = name.includes('/') ? basenameB(name) : name;
     // The name as the process gave it (`/v/lnk/../x`), when it has an absolute form: shown as seenAs.
     const literal = name.startsWith('/') ? name : cwd !== null && t.atCwd === true ? joinB(cwd, name) : null;
-    const r = index.lookup(t.parent.key);
+    const parentKey = t.parent.key;
+    const r = index.lookup(parentKey);
+    // A chain learned from the log can be stale: the folder was deleted unseen and its inode number reused. When the
+    // event's own command line (rm -rf P, find P …) names other folders, the oldest link of the chain is doubted and
+    // the object waits for the folder to be named again (rm -rf names each folder as it removes it).
+    const doubt = (path: BPath, viaSnapshot: boolean, from: InodeKey): { key: InodeKey; suffix: BPath } | null => {
+      if (viaSnapshot || !commandDisagrees(path, event.process.argv, cwd)) return null;
+      const stale = index.staleLinkIn(from, since);
+      if (stale === null) return null;
+      const suffix = index.suffixFrom(from, stale);
+      index.distrust(stale);
+      return { key: stale, suffix };
+    };
+    const waiter = (suffix: BPath): Waiter => ({
+      suffix,
+      resolve: (p, viaSnapshot, ambiguous, waitedOn, below) => {
+        const again = doubt(p, viaSnapshot, waitedOn);
+        if (again !== null && index.wait(again.key, waiter(joinB(again.suffix, below)), event.timeMs)) return;
+        rebuilt(p, ambiguous, 'rebuilt from the parent directory inode, learned later in the log');
+        if (literal !== null && literal !== p) obj.seenAs = outPath(literal).path;
+        ctx.onResolved(event);
+      },
+    });
+    let waitOn: { key: InodeKey; suffix: BPath } | null = r && 'waitOn' in r ? { key: r.waitOn, suffix: joinB(r.suffix, rel) } : null;
     if (r && 'path' in r) {
-      rebuilt(joinB(r.path, rel), r.ambiguous === undefined ? undefined : joinB(r.ambiguous, rel), 'rebuilt from the parent directory inode');
-      if (literal !== null && literal !== obj.path) obj.seenAs = outPath(literal).path;
-      return obj;
+      const p = joinB(r.path, rel);
+      const doubted = doubt(p, r.viaSnapshot, parentKey);
+      if (doubted === null) {
+        rebuilt(p, r.ambiguous === undefined ? undefined : joinB(r.ambiguous, rel), 'rebuilt from the parent directory inode');
+        if (literal !== null && literal !== obj.path) obj.seenAs = outPath(literal).path;
+        return obj;
+      }
+      waitOn = { key: doubted.key, suffix: joinB(doubted.suffix, rel) };
     }
     // Until the folder is known: the literal name, uncertain (never its textual normalisation, which may be a decoy).
     if (literal !== null) {
@@ -735,17 +786,7 @@ function resolveTarget(t: Target, cwd: BPath | null, event: AuditEvent, ctx: Int
       obj.note = `folder not yet known (inode ${t.parent.inode}); the kernel logged the CWD as parent`;
       obj.path = outPath(joinB(`<folder inode ${t.parent.inode}>`, rel)).path;
     }
-    if (r && 'waitOn' in r) {
-      const accepted = index.wait(r.waitOn, {
-        suffix: joinB(r.suffix, rel),
-        resolve: (p, _viaSnapshot, ambiguous) => {
-          rebuilt(p, ambiguous, 'rebuilt from the parent directory inode, learned later in the log');
-          if (literal !== null && literal !== p) obj.seenAs = outPath(literal).path;
-          ctx.onResolved(event);
-        },
-      }, event.timeMs);
-      if (accepted) ctx.onWait?.(event);
-    }
+    if (waitOn !== null && index.wait(waitOn.key, waiter(waitOn.suffix), event.timeMs)) ctx.onWait?.(event);
     return obj;
   }
   if (name === null && c?.key) {

@@ -22,6 +22,8 @@ interface Entry {
   /** The name inside `parent`; several components (`docs/a`) when intermediate folders' inodes are unknown. */
   name?: BPath;
   type: ObjectType | null;
+  /** When it was learned (the index's clock): knowledge older than an event may have gone stale by then. */
+  at?: number;
   /**
    * The log named this folder by two different absolute paths with no rename between them: a bind mount, a
    * symlinked path, another mount namespace, or a rename that was not logged. Paths rebuilt through it are guesses.
@@ -37,7 +39,7 @@ export interface Waiter {
    * Called once when the path becomes known; `viaSnapshot` says every link of the chain came from the snapshot,
    * `ambiguous` gives the other path when the chain goes through a folder the log named two ways.
    */
-  resolve(path: BPath, viaSnapshot: boolean, ambiguous?: BPath): void;
+  resolve(path: BPath, viaSnapshot: boolean, ambiguous: BPath | undefined, waitedOn: InodeKey, suffix: BPath): void;
 }
 
 interface WaitEntry extends Waiter {
@@ -310,11 +312,54 @@ export class PathIndex {
 
   private setLearned(key: InodeKey, e: Entry): void {
     this.forget(key);
+    e.at = ++this.clock;
     this.learned.set(key, e);
     if (e.abs !== undefined) this.absTrie.add(e.abs, key);
     // Bounded: the least recently learned entry goes (a folder not seen for a long time is relearned if needed).
     if (this.learned.size > this.maxLearned) this.forget(this.learned.keys().next().value!);
     this.wake(key);
+  }
+
+  private clock = 0;
+
+  /** The clock: every entry learned after now has a later `at`. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /**
+   * The first link of `key`'s chain (from the inode up) learned from the log before `before`: the one to doubt
+   * when the chain gives a path the event's own command line contradicts. Snapshot links are not doubted.
+   */
+  staleLinkIn(key: InodeKey, before: number): InodeKey | null {
+    let k = key;
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+      if (this.snap.has(k)) return null;
+      const e = this.learned.get(k);
+      if (!e) return null;
+      if ((e.at ?? 0) <= before) return k;
+      if (e.abs !== undefined) return null;
+      k = e.parent!;
+    }
+    return null;
+  }
+
+  /** The names from just below `ancestor` down to `key` (empty when they are the same), following learned links. */
+  suffixFrom(key: InodeKey, ancestor: InodeKey): BPath {
+    let suffix = '';
+    let k = key;
+    for (let depth = 0; depth < MAX_DEPTH && k !== ancestor; depth++) {
+      const e = this.snap.get(k) ?? this.learned.get(k);
+      if (!e || e.abs !== undefined) break;
+      suffix = joinB(e.name!, suffix);
+      k = e.parent!;
+    }
+    return suffix;
+  }
+
+  /** Forgets what was learned of an inode (its number was reused by a folder the log has not named yet). */
+  distrust(key: InodeKey): void {
+    this.forget(key);
   }
 
   /** Entries learned from the log (bounded by maxLearned). */
@@ -339,7 +384,7 @@ export class PathIndex {
         const resolve = w.resolve;
         // The entry stays in the expiry queue until its time comes: it must not keep the event alive that long.
         w.resolve = DONE;
-        resolve(joinB(r.path, w.suffix), r.viaSnapshot, r.ambiguous === undefined ? undefined : joinB(r.ambiguous, w.suffix));
+        resolve(joinB(r.path, w.suffix), r.viaSnapshot, r.ambiguous === undefined ? undefined : joinB(r.ambiguous, w.suffix), w.key, w.suffix);
       } else {
         // The folder is known only as a child of another unknown folder: wait on that one, path grown by a level.
         w.key = r.waitOn;

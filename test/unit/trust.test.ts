@@ -14,6 +14,7 @@ import { decodeName } from '../../src/core/names';
 import { readSnapshot, takeSnapshot } from '../../src/core/snapshot';
 import { buildCli } from '../support/cli';
 import { create, renameat2, syscallEvent, unlinkat } from '../support/records';
+import { compareWithTruth, type Truth } from '../support/truth';
 
 const T0 = 1795833557000;
 
@@ -296,5 +297,33 @@ describe('a watched folder deleted under b64 and b32 rules (recorded)', () => {
     assert.equal(removed[0].rulesRemoved, 2);
     const watched = (JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { watched: string }).watched;
     assert.deepEqual(removed[0].objects.map((o) => [o.role, o.path]), [['deleted', watched]]);
+  });
+});
+
+describe('knowledge that went stale (a folder deleted unseen, its inode number reused)', () => {
+  test('two recorded cases joined into one log: the second tree reuses the first one\'s inodes, and no path is rebuilt under the first tree', async () => {
+    const R = join(__dirname, '..', 'fixtures', 'recorded');
+    const dir = mkdtempSync(join(tmpdir(), 'al-trust-joined-'));
+    try {
+      // unlink-absolute's tree was removed after its recording without a rule to see it; rm-rf-deep's tree, built
+      // next, got the same inode numbers. The first case teaches folders by absolute name; the second deletes through
+      // dirfds, whose PARENT names are the cwd: only inodes say where they are.
+      const file = join(dir, 'audit.log');
+      writeFileSync(file, Buffer.concat([readFileSync(join(R, 'unlink-absolute', 'audit.log')), readFileSync(join(R, 'rm-rf-deep', 'audit.log'))]));
+      const first = (JSON.parse(readFileSync(join(R, 'unlink-absolute', 'truth.json'), 'utf8')) as { watched: string }).watched;
+      const truth = JSON.parse(readFileSync(join(R, 'rm-rf-deep', 'truth.json'), 'utf8')) as Truth;
+      const r = await analyzeInputs([file]);
+      const second = r.events.filter((e) => e.keys.includes(truth.key));
+      for (const e of second) {
+        for (const o of e.objects) assert.ok(!(o.path ?? '').startsWith(first + '/') || o.confidence === 'uncertain', `${o.path} claimed ${o.confidence}`);
+      }
+      // Every deletion is reported, each at its right path or marked uncertain: the log names the reused folder
+      // inodes by two absolute paths, and nothing in it says which one is current.
+      const c = compareWithTruth(second, truth, { withSnapshot: false });
+      assert.deepEqual(c.mismatches, []);
+      assert.equal(c.confidence.missing, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
