@@ -544,6 +544,15 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
 function rememberProcess(ctx: InterpretContext, raw: RawEvent, pid: number, ppid: number | null, comm: string | null, exe: string | null, argv: string[] | null): void {
   let procs = ctx.procs.get(raw.node);
   if (procs === undefined) ctx.procs.set(raw.node, (procs = new Map()));
+  const seen = procs.get(pid);
+  if (seen !== undefined && seen.ppid === ppid) {
+    // The same process again (an rm -rf writes thousands of events): refresh it in place.
+    seen.time = raw.time;
+    seen.comm = comm;
+    seen.exe = exe;
+    seen.argv = argv;
+    return;
+  }
   procs.delete(pid);
   procs.set(pid, { time: raw.time, ppid, comm, exe, argv });
   if (procs.size > MAX_PROCS) procs.delete(procs.keys().next().value!);
