@@ -218,6 +218,23 @@ class Out {
       closeSync(fd);
     }
   }
+  /**
+   * A promise while standard output holds more than its high-water mark (a reader slower than the analysis): reading
+   * waits for it to drain instead of queueing the whole output in memory. Files written by the tail thread are
+   * written synchronously and never wait.
+   */
+  drained(): Promise<void> | undefined {
+    if (this.fd !== undefined || !process.stdout.writableNeedDrain) return undefined;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        process.stdout.off('drain', done);
+        process.stdout.off('close', done);
+        resolve();
+      };
+      process.stdout.once('drain', done);
+      process.stdout.once('close', done);
+    });
+  }
   private emit(b: Buffer): void {
     if (this.fd === undefined) process.stdout.write(b);
     else for (let done = 0; done < b.length; ) done += writeSync(this.fd, b, done, b.length - done);
@@ -285,6 +302,8 @@ interface Consumer {
   /** Events reported so far. */
   readonly n: number;
   tally?: Tally;
+  /** A promise while the output is full: the reading waits for it. */
+  throttle?: () => Promise<void> | undefined;
 }
 
 /** Formats events; `standalone` parts begin their first item without a separator (they are glued on later). */
@@ -313,6 +332,7 @@ function eventWriter(o: Options, out: Out): Consumer {
     end() {
       out.flush();
     },
+    throttle: () => out.drained(),
   };
 }
 
@@ -394,6 +414,7 @@ async function runPart(o: Options, consumer: Consumer, part?: SplitPart): Promis
     ...filterOptions(o),
     snapshot: await loadSnapshot(o.snapshot),
     part,
+    throttle: consumer.throttle,
     onItem: (item) => {
       if (item.kind === 'event') consumer.onEvent(item.event);
       else if (item.kind === 'diagnostic' && !firsts.has(item.diagnostic.kind)) firsts.set(item.diagnostic.kind, item.diagnostic);

@@ -582,6 +582,8 @@ export interface AnalyzeOptions extends AnalyzerOptions, EventFilter {
   signal?: AbortSignal;
   /** Report only one side of a boundary (two threads sharing one log; see src/core/parallel.ts). */
   part?: SplitPart;
+  /** Holds reading back while it returns a pending promise (the consumer's output is full; see readLines). */
+  throttle?: () => Promise<void> | undefined;
 }
 
 /** A place in the inputs: the index of a file in their flattened list, and a line's byte offset in it. */
@@ -681,7 +683,7 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
               if (part.side === 'head' && atBoundary !== null && (++lines & 255) === 0 && (analyzer.headDone() || ++pastBoundary > HEAD_READ_ON / 256)) stop.abort();
             };
       try {
-        bytes += await readLines(file, onLine, onDiag, { signal, onBytes, beforeReuse: (b) => analyzer.releaseBuffer(b) });
+        bytes += await readLines(file, onLine, onDiag, { signal, onBytes, beforeReuse: (b) => analyzer.releaseBuffer(b), throttle: opts.throttle });
       } catch (err) {
         analyzer.diagnose({ kind: 'unreadable-input', message: `${file}: ${describeFsError(err)}` });
       }

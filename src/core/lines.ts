@@ -188,6 +188,11 @@ export async function readLines(
     onBytes?: LineSplitter['onBytes'];
     /** With onBytes: called before a read buffer is reused, so whoever kept ranges of it copies them out. */
     beforeReuse?: (buf: Buffer) => void;
+    /**
+     * Asked after each chunk: a promise holds the next chunk back until it settles (the consumer's output is full:
+     * a slow pipe reader must slow the reading down, not fill memory with output waiting to be written).
+     */
+    throttle?: () => Promise<void> | undefined;
   } = {},
 ): Promise<number> {
   const splitter = new LineSplitter(file, onLine, onDiagnostic, opts.start ?? 0);
@@ -196,6 +201,8 @@ export async function readLines(
     for await (const chunk of process.stdin) {
       splitter.push(chunk as Buffer);
       if (opts.signal?.aborted) break;
+      const wait = opts.throttle?.();
+      if (wait) await wait;
     }
     splitter.end();
     return splitter.position;
@@ -224,6 +231,8 @@ export async function readLines(
       pos += bytesRead;
       if (!opts.signal?.aborted) next = readInto();
       splitter.push(buf, bytesRead);
+      const wait = opts.throttle?.();
+      if (wait) await wait;
       if (opts.signal?.aborted) {
         // The read already under way (if any) must finish before the handle closes.
         await next.done.catch(() => undefined);

@@ -1,11 +1,12 @@
 /** The audit-lens CLI: time specs, filters, output formats and the summary, run as the built program. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildCli } from '../support/cli';
+import { unlinkat } from '../support/records';
 
 import { CSV_HEADER } from '../../src/cli/format';
 import { parseTimeSpec } from '../../src/cli/timeSpec';
@@ -150,6 +151,37 @@ describe('the audit-lens CLI (built)', () => {
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l).id);
   }
+  test('a slow reader slows the reading down: the output waits in the pipe, not in memory', async () => {
+    // 40 000 deletions (about 30 MB of log, 40 MB of JSON). Without backpressure the CLI reads the whole log while
+    // nobody reads its output, and queues every line it writes.
+    const lines: string[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      lines.push(...unlinkat({ time: 1795833557000 + i, serial: 1000 + i, cwd: '/srv/vol', argv: ['rm', `f${i}.txt`], parent: { name: '/srv/vol', inode: '131' }, child: { name: `f${i}.txt`, inode: String(5000 + i) } }));
+    }
+    const log = join(tmp, 'slow-reader.log');
+    writeFileSync(log, lines.join('\n') + '\n');
+    const size = statSync(log).size;
+    const child = spawn(process.execPath, [cli, 'events', '--format', 'jsonl', log], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pause();
+    // The program's own code is read too; chunks of 1 MiB are read ahead.
+    const readSoFar = (): number => Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1]);
+    await new Promise((r) => setTimeout(r, 2500));
+    const read = readSoFar();
+    if (read >= size / 3) child.kill();
+    assert.ok(read < size / 3, `read ${read} bytes of a ${size}-byte log while its output was not read`);
+    let out = 0;
+    let nl = 0;
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.length;
+      for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) nl++;
+    });
+    child.stdout.resume();
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 0);
+    assert.equal(nl, 40_000, 'every event is written once the reader goes on');
+    assert.ok(out > size, 'the whole output');
+  });
+
   const S = '1795833557';
   const RM_RF = [`${S}.317:50`, `${S}.317:51`, `${S}.317:52`, `${S}.317:53`];
   const ALL_DELETIONS = [`${S}.313:46`, `${S}.313:47`, `${S}.313:48`, `${S}.313:49`, ...RM_RF, `${S}.417:56`];
