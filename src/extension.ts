@@ -25,6 +25,7 @@ const features: [name: string, register: (context: vscode.ExtensionContext) => v
     (c) => {
       const watch = registerWatch(c, tree!.sink);
       treeDeps.privileged = watch.privileged;
+      treeDeps.clearStored = () => watch.clearStored();
       return watch;
     },
   ],

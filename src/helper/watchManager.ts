@@ -41,6 +41,8 @@ interface Entry {
 export interface WatchFeature extends vscode.Disposable {
   /** Root-only file reads and analyses through the helper (starting it, with its password prompt, on first use). */
   readonly privileged: PrivilegedAccess;
+  /** Forgets the captured events kept in storage (the tree's Clear). */
+  clearStored(): Promise<void>;
 }
 
 class Cancelled extends Error {}
@@ -377,9 +379,15 @@ export class WatchManager implements vscode.Disposable {
     }
   }
 
-  /** Forgets the stored events of stopped watches (the tree's Clear). */
+  /** Forgets every stored event (the tree's Clear): a reload must not bring back what the user cleared. */
   async clearStored(): Promise<void> {
     await this.store.clear();
+    // The counts shown for each watch no longer include what was cleared.
+    for (const e of this.entries.values()) {
+      e.state = { ...e.state, events: Math.max(0, e.state.events - e.restored) };
+      e.restored = 0;
+    }
+    this.publish();
   }
 
   /** The events stored so far (for tests and the tree). */
@@ -410,5 +418,5 @@ export function register(context: vscode.ExtensionContext, sink: EventSink): Wat
     vscode.commands.registerCommand(Commands.WatchStartAuditd, () => manager.healthAction('startAuditd')),
   );
   void manager.restore().catch((err: unknown) => log.error(`restoring watches: ${errorText(err)}`));
-  return { privileged: manager.access, dispose: () => disposable.dispose() };
+  return { privileged: manager.access, clearStored: () => manager.clearStored(), dispose: () => disposable.dispose() };
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, ContextKeys, Settings, Views, type ContextKey } from '../constants';
 import type { PrivilegedAccess } from '../helper/privileged';
-import { log } from '../log';
+import { errorText, log } from '../log';
 import { copy, eventAsJson, exportEvents, RecordHighlighter, revealParentFolder, revealRawRecords } from './actions';
 import { Analyses, type AnalyzeSummary } from './analyses';
 import { ausearchCommand, type RowKind } from './eventRows';
@@ -27,6 +27,8 @@ export type { AnalyzeSummary };
 export interface TreeDeps {
   /** The privileged helper, for root-only logs; undefined when there is none (a message then says what to do). */
   privileged?: PrivilegedAccess;
+  /** Forgets what live watches stored (Clear empties the tree for good, not until the next window reload). */
+  clearStored?: () => Promise<void>;
 }
 
 /** The registered tree: dispose it to unregister; hand `sink` to event producers. */
@@ -287,6 +289,7 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
       // Clearing also stops an analysis that is still reading.
       analyses.cancel();
       model.clearEvents();
+      deps.clearStored?.().catch((err: unknown) => log.warn(`could not forget the stored watch events: ${errorText(err)}`));
       model.setFilter(NO_FILTER);
       refresh.request();
       refresh.flush();

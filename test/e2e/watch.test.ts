@@ -203,6 +203,30 @@ describe('Watch Deletions in code-server as an unprivileged sudo user', { skip: 
     assert.ok(!existsSync('/tmp/pwned'));
   });
 
+  /** Reloads the window and waits until the extension has activated once more. */
+  async function reloadWindow(): Promise<void> {
+    const activations = (): number => (server.extensionLog().match(/Audit Lens \S+ activated/g) ?? []).length;
+    const before = activations();
+    await runCommand(page, 'Developer: Reload Window');
+    assert.ok(await poll(async () => activations() > before, 60_000, 250), 'the extension activates again after the reload');
+    await showEventsView();
+  }
+
+  check('captured events come back after a window reload; Clear Audit Events forgets them for good', async () => {
+    // Whatever the grouping after the reload: any row of a deleted test file.
+    const doomedRows = async (): Promise<string[]> => (await treeRows(page, VIEW)).map((r) => r.label).filter((l) => l.startsWith('doomed-'));
+    await reloadWindow();
+    assert.ok(await poll(async () => (await doomedRows()).length > 0, 30_000), `the stopped watches' events are restored; rows: ${JSON.stringify((await treeRows(page, VIEW)).slice(0, 5))}`);
+    await runCommand(page, 'Audit Lens: Clear Audit Events');
+    assert.ok(await poll(async () => (await doomedRows()).length === 0, 10_000), 'Clear empties the view');
+    const restoredBefore = (server.extensionLog().match(/restored \d+ captured events/g) ?? []).length;
+    await reloadWindow();
+    // Restoring runs right after activation: give it time to (wrongly) bring the rows back.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal((server.extensionLog().match(/restored \d+ captured events/g) ?? []).length, restoredBefore, 'nothing is restored after Clear');
+    assert.deepEqual(await doomedRows(), [], 'the cleared events stay cleared');
+  });
+
   after(() => {
     if (folder) rmSync(folder, { recursive: true, force: true });
   });
