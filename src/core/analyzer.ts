@@ -452,18 +452,9 @@ export class Analyzer {
       learnFrom(raw, this.ctx);
       return;
     }
-    const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: false };
-    // The event being interpreted is found without the map: its waiters may be created (and even resolved) before
-    // interpretation returns. Only events still waiting afterwards go into the map.
-    const id = eventId(raw.node, raw.time, raw.serial);
-    this.current = h;
-    this.currentId = id;
-    const event = interpret(raw, this.ctx, id);
-    this.current = null;
-    this.currentId = '';
-    h.event = event;
-    h.wanted = this.wanted(event);
-    if (h.pending > 0) this.heldById.set(id, h);
+    const h = this.interpretHeld(raw, false);
+    const { event } = h;
+    const id = event.id;
     if (!this.settle) {
       if (h.wanted && (!f.pathPrefix || matchesPath(event, f.pathPrefix))) {
         h.emitted = true;
@@ -505,18 +496,28 @@ export class Analyzer {
   }
 
   /** Live mode: a record came after its event was closed; the event is interpreted again and sent as an update. */
-  private onLateEvent(raw: RawEvent): void {
+  /**
+   * Interprets an event as held: the event being interpreted is found without the map (its waiters may be created,
+   * and even resolved, before interpretation returns); only events still waiting afterwards go into the map.
+   */
+  private interpretHeld(raw: RawEvent, emitted: boolean): Held {
+    const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted };
     const id = eventId(raw.node, raw.time, raw.serial);
-    const f = this.filter;
-    if (this.keyNeedles && !this.mayHaveKey(raw)) return;
-    const h: Held = { event: null as unknown as AuditEvent, pending: 0, wanted: false, emitted: true };
     this.current = h;
     this.currentId = id;
-    const event = interpret(raw, this.ctx, id);
+    h.event = interpret(raw, this.ctx, id);
     this.current = null;
     this.currentId = '';
-    h.event = event;
+    if (!emitted) h.wanted = this.wanted(h.event);
     if (h.pending > 0) this.heldById.set(id, h);
+    return h;
+  }
+
+  private onLateEvent(raw: RawEvent): void {
+    const f = this.filter;
+    if (this.keyNeedles && !this.mayHaveKey(raw)) return;
+    const { event } = this.interpretHeld(raw, true);
+    const id = event.id;
     if (!this.wanted(event) || (f.pathPrefix && !matchesPath(event, f.pathPrefix))) return;
     // An event first skipped (its PATH records had not come yet) is new to the consumer.
     this.onItem({ kind: this.recentEmitted.has(id) ? 'update' : 'event', event });
