@@ -404,8 +404,11 @@ async function main(): Promise<void> {
     const startup = server
       .extensionLog()
       .split('\n')
-      .filter((l) => l.includes('webview ready after') && l.includes(path.basename(big)));
-    if (startup.length) out.push('', `  host side of the first screen: ${startup[startup.length - 1].replace(/^.*?\(\d+ bytes\): /, '')}`);
+      .filter((l) => l.includes('first screen marks') && l.includes(path.basename(big)));
+    if (startup.length) {
+      const m = JSON.parse(startup[0].slice(startup[0].indexOf('{'))) as { marks: Record<string, number> };
+      out.push('', `  first screen's steps (ms after the open command; --first-screen N for the breakdown): ${Object.entries(m.marks).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
     process.stdout.write(out.join('\n') + '\n');
   } finally {
     for (const c of wbClose) await c().catch(() => undefined);

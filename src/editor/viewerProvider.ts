@@ -244,7 +244,7 @@ class ViewerSession implements DocumentListener {
   private logMarks(view: Record<string, number>): void {
     const all = { ...this.marks, ...view };
     const t0 = Math.min(...Object.values(all));
-    const rel = Object.fromEntries(Object.entries(all).sort((a, b) => a[1] - b[1]).map(([k, v]) => [k, v - t0]));
+    const rel = Object.fromEntries(Object.entries(all).sort((a, b) => a[1] - b[1]).map(([k, v]) => [k, Math.round(v - t0)]));
     log.info(`viewer: first screen marks ${JSON.stringify({ file: path.basename(this.doc.uri.fsPath), size: this.doc.size, t0, marks: rel })}`);
   }
 
