@@ -3,7 +3,11 @@
  * to the end, to the middle (a scrollbar drag), to the first search hit and to the end of the search, to the line
  * index, to a line the open command names; peak memory of the extension host and the webview's JS heap.
  *
- *   node --import tsx scripts/bench-viewer.ts [--size MiB]      (npm run bench:viewer)
+ *   node --import tsx scripts/bench-viewer.ts [--size MiB] [--first-screen N]      (npm run bench:viewer)
+ *
+ * `--first-screen N` only times first screens, N rounds, each step broken down by the marks the host and the webview
+ * log (wall clock, so they compare with the key press): the 1 GiB log, a 7 KiB log, and the platform's floor: a
+ * minimal webview panel (static text, one message) and the 7 KiB log in VS Code's own text editor.
  *
  * The log replays the recorded fixtures (scripts/bench.ts's generator) and is cached under
  * ${XDG_CACHE_HOME:-~/.cache}/audit-lens/bench-viewer. Times are wall clock as a user sees them: from the key press
@@ -22,18 +26,24 @@ const MIB = 1 << 20;
 const OPEN_KEY = { vscode: 'ctrl+alt+shift+f7', playwright: 'Control+Alt+Shift+F7' };
 const LINE_KEY = { vscode: 'ctrl+alt+shift+f8', playwright: 'Control+Alt+Shift+F8' };
 const SMALL_KEY = { vscode: 'ctrl+alt+shift+f6', playwright: 'Control+Alt+Shift+F6' };
+const PROBE_KEY = { vscode: 'ctrl+alt+shift+f9', playwright: 'Control+Alt+Shift+F9' };
+const TEXT_KEY = { vscode: 'ctrl+alt+shift+f10', playwright: 'Control+Alt+Shift+F10' };
+const CLOSE_KEY = { vscode: 'ctrl+alt+shift+f11', playwright: 'Control+Alt+Shift+F11' };
 const TARGETS = { firstScreen: 500, end: 200, firstHit: 1000, memoryMB: 300 };
 
 const log = (m: string): void => void process.stderr.write(`bench-viewer: ${m}\n`);
 
-function parseArgs(argv: string[]): { sizeMiB: number } {
+function parseArgs(argv: string[]): { sizeMiB: number; rounds: number } {
   let sizeMiB = 1024;
+  let rounds = 0;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--size') sizeMiB = Number(argv[++i]);
-    else throw new Error(`unknown option ${argv[i]}\nusage: bench-viewer.ts [--size MiB]`);
+    else if (argv[i] === '--first-screen') rounds = Number(argv[++i]);
+    else throw new Error(`unknown option ${argv[i]}\nusage: bench-viewer.ts [--size MiB] [--first-screen N]`);
   }
   if (!(sizeMiB >= 1)) throw new Error('--size must be at least 1 (MiB)');
-  return { sizeMiB };
+  if (!(rounds >= 0)) throw new Error('--first-screen must be a number of rounds');
+  return { sizeMiB, rounds };
 }
 
 /** Polls `fn` every 10 ms until it returns a truthy value; returns the elapsed ms (throws after `timeoutMs`). */
@@ -47,7 +57,7 @@ async function timeUntil(what: string, fn: () => Promise<unknown>, timeoutMs = 1
 }
 
 /** What the viewer's page is checked for, inside the page (every animation frame, so polling costs nothing). */
-type ViewerCheck = { kind: 'first'; title: string } | { kind: 'near'; offset: number; within: number } | { kind: 'hits' } | { kind: 'line'; line: string };
+type ViewerCheck = { kind: 'first'; title: string } | { kind: 'probe' } | { kind: 'near'; offset: number; within: number } | { kind: 'hits' } | { kind: 'line'; line: string };
 
 /**
  * Runs `action` and returns the ms until the visible viewer satisfies `check`, polled inside the webview on every
@@ -61,10 +71,12 @@ async function timeInViewer(page: Page, what: string, check: ViewerCheck, action
       const frame = await viewerFrame(page, 1000);
       // While a new viewer opens, the visible webview may still be the previous one: look again.
       if (check.kind === 'first' && (await frame.title()) !== check.title) throw new Error('not the new viewer yet');
+      if (check.kind === 'probe' && (await frame.title()) !== 'probe') throw new Error('not the probe yet');
       await frame.waitForFunction(
         (c: ViewerCheck) => {
           const doc = (globalThis as unknown as { document: { title: string; querySelectorAll(s: string): ArrayLike<{ dataset: Record<string, string | undefined>; className: string; textContent: string | null; querySelector(s: string): { textContent: string | null } | null }> } }).document;
           const rows = Array.from(doc.querySelectorAll('.rows .row[data-offset]'));
+          if (c.kind === 'probe') return doc.title === 'probe' && doc.querySelectorAll('#probe').length === 1;
           if (c.kind === 'first') return doc.title === c.title && rows.length > 10 && rows[0].dataset.offset === '0';
           if (c.kind === 'near') return rows.some((r) => Math.abs(Number(r.dataset.offset) - c.offset) <= c.within);
           if (c.kind === 'hits') return doc.querySelectorAll('.results .hit').length > 0;
@@ -141,8 +153,132 @@ async function rows(page: Page): Promise<ViewerRow[]> {
   return viewerRows(page, 1000).catch(() => []);
 }
 
+/** Steps (ms after the key press) of one first screen, from the marks logged by the host and the webview. */
+type Steps = Record<string, number>;
+
+/** The newest marks line logged with `tag` for an open started at `keyAt` (Date.now()), as ms after `keyAt`. */
+async function marksAfter(server: SuiteServer, tag: string, keyAt: number): Promise<Steps> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const lines = server.extensionLog().split('\n').filter((l) => l.includes(tag));
+    for (const l of lines.reverse()) {
+      const m = JSON.parse(l.slice(l.indexOf('{'))) as { t0: number; marks: Record<string, number> };
+      if (m.t0 < keyAt - 50) break;
+      return Object.fromEntries(Object.entries(m.marks).map(([k, v]) => [k, m.t0 + v - keyAt]));
+    }
+    if (Date.now() > deadline) throw new Error(`no "${tag}" logged after the key press`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** When the visible webview's outer frame (VS Code's host page) and inner document started, ms after `keyAt`. */
+async function frameSteps(page: Page, keyAt: number): Promise<Steps> {
+  const inner = await viewerFrame(page);
+  const outer = inner.parentFrame();
+  // Navigation and resource timings (ms since each document's timeOrigin), made wall-clock here.
+  // (The Node project has no DOM types: the entries' shape is spelled out.)
+  type Entry = { name: string; entryType: string; startTime: number; workerStart: number; requestStart: number; responseStart: number; responseEnd: number; domContentLoadedEventEnd?: number };
+  const timings = (f: typeof inner): Promise<{ origin: number; entries: { name: string; type: string; startTime: number; workerStart: number; requestStart: number; responseStart: number; responseEnd: number; dcl: number }[] }> =>
+    f.evaluate(() => {
+      const perf = performance as unknown as { timeOrigin: number; getEntriesByType(t: string): Entry[] };
+      return {
+        origin: perf.timeOrigin,
+        entries: [...perf.getEntriesByType('navigation'), ...perf.getEntriesByType('resource')].map((t) => ({
+          name: t.name,
+          type: t.entryType,
+          startTime: t.startTime,
+          workerStart: t.workerStart,
+          requestStart: t.requestStart,
+          responseStart: t.responseStart,
+          responseEnd: t.responseEnd,
+          dcl: t.domContentLoadedEventEnd ?? NaN,
+        })),
+      };
+    });
+  const steps: Steps = {};
+  for (const [label, f] of [
+    ['outer', outer],
+    ['inner', inner],
+  ] as const) {
+    if (!f) continue;
+    const t = await timings(f);
+    steps[`${label}Frame`] = t.origin - keyAt;
+    for (const e of t.entries) {
+      const name = `${label}:${e.type === 'navigation' ? 'nav' : (e.name.split('?')[0].split('/').pop() ?? '')}`;
+      if (e.workerStart > 0) steps[`${name}.workerStart`] = t.origin + e.workerStart - keyAt;
+      steps[`${name}.requestStart`] = t.origin + e.requestStart - keyAt;
+      steps[`${name}.responseStart`] = t.origin + e.responseStart - keyAt;
+      steps[`${name}.responseEnd`] = t.origin + e.responseEnd - keyAt;
+      if (e.type === 'navigation') steps[`${name}.domContentLoaded`] = t.origin + e.dcl - keyAt;
+      else steps[`${name}.start`] = t.origin + e.startTime - keyAt;
+    }
+  }
+  return steps;
+}
+
+async function closeAll(page: Page): Promise<void> {
+  await page.keyboard.press(CLOSE_KEY.playwright);
+  await timeUntil('editors closed', async () => (await page.locator('.editor-group-container .tab').count()) === 0, 10_000);
+}
+
+/** Median of numbers (NaN-free). */
+function median(v: number[]): number {
+  const s = v.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * First screens only, `rounds` times: the viewer on the big and the small log, a minimal webview, the small log as
+ * text; each broken down by the marks. Prints best and median per step, and the load average per round.
+ */
+async function firstScreens(page: Page, server: SuiteServer, big: string, small: string, rounds: number): Promise<void> {
+  const runs: Record<string, Steps[]> = { 'viewer, 1 GiB log': [], 'viewer, 7 KiB log': [], 'minimal webview': [], 'text editor, 7 KiB log': [] };
+  const loads: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '));
+    for (const [name, file, key] of [
+      ['viewer, 1 GiB log', big, OPEN_KEY],
+      ['viewer, 7 KiB log', small, SMALL_KEY],
+    ] as const) {
+      await closeAll(page);
+      await new Promise((res) => setTimeout(res, 300));
+      const keyAt = Date.now();
+      const total = await timeInViewer(page, name, { kind: 'first', title: path.basename(file) }, () => page.keyboard.press(key.playwright));
+      const steps = { ...(await marksAfter(server, 'first screen marks', keyAt)), ...(await frameSteps(page, keyAt)), rowsSeen: total };
+      runs[name].push(steps);
+    }
+    await closeAll(page);
+    await new Promise((res) => setTimeout(res, 300));
+    let keyAt = Date.now();
+    const probe = await timeInViewer(page, 'minimal webview', { kind: 'probe' }, () => page.keyboard.press(PROBE_KEY.playwright));
+    runs['minimal webview'].push({ ...(await marksAfter(server, 'minimal webview marks', keyAt)), ...(await frameSteps(page, keyAt)), rowsSeen: probe });
+    await closeAll(page);
+    await new Promise((res) => setTimeout(res, 300));
+    keyAt = Date.now();
+    await page.keyboard.press(TEXT_KEY.playwright);
+    await page.waitForFunction(
+      () => Array.from((globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> } }).document.querySelectorAll('.monaco-editor .view-lines .view-line')).some((l) => (l.textContent ?? '').includes('msg=audit(')),
+      undefined,
+      { polling: 'raf', timeout: 30_000 },
+    );
+    const text = Date.now() - keyAt;
+    runs['text editor, 7 KiB log'].push({ ...(await marksAfter(server, 'text editor marks', keyAt)), rowsSeen: text });
+    log(`round ${r + 1}/${rounds} (load ${loads[r]}): ${Object.entries(runs).map(([k, v]) => `${k} ${v[r].rowsSeen.toFixed(0)} ms`).join(', ')}`);
+  }
+  const out = ['', `First screens, ${rounds} rounds, ms after the key press (best / median); load average per round: ${loads.join(' | ')}`];
+  for (const [name, list] of Object.entries(runs)) {
+    out.push('', `  ${name}`);
+    const keys = Object.keys(list[0]).sort((a, b) => median(list.map((x) => x[a])) - median(list.map((x) => x[b])));
+    for (const k of keys) {
+      const v = list.map((x) => x[k]);
+      out.push(`    ${k.padEnd(14)} ${Math.min(...v).toFixed(0).padStart(6)} / ${median(v).toFixed(0).padStart(6)}   (${v.map((x) => x.toFixed(0)).join(', ')})`);
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
 async function main(): Promise<void> {
-  const { sizeMiB } = parseArgs(process.argv.slice(2));
+  const { sizeMiB, rounds } = parseArgs(process.argv.slice(2));
   const dir = path.join(cacheRoot(), 'bench-viewer');
   const big = path.join(dir, `viewer-${sizeMiB}MiB.audit.log`);
   const small = path.join(repoRoot, 'test', 'fixtures', 'viewer', 'hostile-name', 'audit.log');
@@ -151,9 +287,11 @@ async function main(): Promise<void> {
   await replayLog(big, sizeMiB * MIB);
   const size = statSync(big).size;
   log(`log ${big}: ${(size / MIB).toFixed(0)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s to make or find)`);
-  const text = readFileSync(big);
   let lineCount = 0;
-  for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lineCount++;
+  if (rounds === 0) {
+    const text = readFileSync(big);
+    for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lineCount++;
+  }
   const midLine = Math.floor(lineCount / 2);
 
   let server: SuiteServer | undefined;
@@ -165,7 +303,11 @@ async function main(): Promise<void> {
         { key: OPEN_KEY.vscode, command: Commands.ViewerOpen, args: { path: big } },
         { key: LINE_KEY.vscode, command: Commands.ViewerOpen, args: { path: big, line: midLine } },
         { key: SMALL_KEY.vscode, command: Commands.ViewerOpen, args: { path: small } },
+        { key: PROBE_KEY.vscode, command: 'auditLens.bench.minimalWebview' },
+        { key: TEXT_KEY.vscode, command: 'auditLens.bench.openText', args: small },
+        { key: CLOSE_KEY.vscode, command: 'workbench.action.closeAllEditors' },
       ],
+      env: { AUDIT_LENS_BENCH: '1' },
     });
     const wb = await openWorkbench(server.url);
     wbClose.push(() => wb.close());
@@ -181,6 +323,10 @@ async function main(): Promise<void> {
       }
       return false;
     });
+    if (rounds > 0) {
+      await firstScreens(page, server, big, small, rounds);
+      return;
+    }
     // The same open on a fresh webview for the small log: what the first screen costs whatever the size.
     await runCommand(page, 'View: Close All Editors');
     const warmSmall = await timeInViewer(page, 'first screen (small)', { kind: 'first', title: path.basename(small) }, () => page.keyboard.press(SMALL_KEY.playwright));
@@ -258,8 +404,11 @@ async function main(): Promise<void> {
     const startup = server
       .extensionLog()
       .split('\n')
-      .filter((l) => l.includes('webview ready after') && l.includes(path.basename(big)));
-    if (startup.length) out.push('', `  host side of the first screen: ${startup[startup.length - 1].replace(/^.*?\(\d+ bytes\): /, '')}`);
+      .filter((l) => l.includes('first screen marks') && l.includes(path.basename(big)));
+    if (startup.length) {
+      const m = JSON.parse(startup[0].slice(startup[0].indexOf('{'))) as { marks: Record<string, number> };
+      out.push('', `  first screen's steps (ms after the open command; --first-screen N for the breakdown): ${Object.entries(m.marks).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
     process.stdout.write(out.join('\n') + '\n');
   } finally {
     for (const c of wbClose) await c().catch(() => undefined);

@@ -11,6 +11,7 @@ import { register as registerWatch } from './helper/watchManager';
 import { register as registerTree, type AuditEventsTree, type TreeDeps } from './views/tree';
 import { register as registerLanguage } from './language/languageFeatures';
 import { register as registerViewer } from './editor/viewerProvider';
+import { register as registerBenchProbe } from './editor/benchProbe';
 
 let tree: AuditEventsTree | undefined;
 /** Filled in once the watch has started: the tree reads it when a log turns out to be root-only. */
@@ -31,6 +32,8 @@ const features: [name: string, register: (context: vscode.ExtensionContext) => v
   ],
   ['audit log language', registerLanguage],
   ['viewer', (c) => registerViewer(c, { privileged: treeDeps.privileged })],
+  // Only under npm run bench:viewer (AUDIT_LENS_BENCH=1): the platform's floor under the viewer's first screen.
+  ['bench probes', registerBenchProbe],
 ];
 
 /** Called by VS Code on the first of our activation events. */

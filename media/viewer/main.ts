@@ -12,6 +12,11 @@ interface State {
   offset: number;
 }
 
+/** Wall-clock time (comparable with the host's Date.now()). */
+const wallNow = (): number => performance.timeOrigin + performance.now();
+/** When the steps of the first screen happened here; sent to the host once the first rows are painted. */
+const marks: Record<string, number> = { navigation: performance.timeOrigin, script: wallNow() };
+
 declare function acquireVsCodeApi(): { postMessage(m: ViewMessage): void; getState(): State | undefined; setState(s: State): void };
 const vscode = acquireVsCodeApi();
 const post = (m: ViewMessage): void => vscode.postMessage(m);
@@ -210,7 +215,8 @@ function measure(): void {
   rowsBox.append(probe);
   rowHeight = Math.max(12, probe.getBoundingClientRect().height || 18);
   probe.remove();
-  rowsOnScreen = Math.max(1, Math.floor(viewport.clientHeight / rowHeight));
+  measuredHeight = viewport.clientHeight;
+  rowsOnScreen = Math.max(1, Math.floor(measuredHeight / rowHeight));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -247,23 +253,14 @@ function renderLine(row: HTMLDivElement, line: LogLine | undefined, lineNo: numb
   const shown = segs.map((s) => s.text).join('');
   // A field=value search may match through a decoded or interpreted value: mark only rows the host found.
   const marks = search?.mode === 'field' && !hitOffsets.has(line.offset) ? [] : matchRanges(shown);
-  // Hover titles (raw view): what a value means, e.g. the argv of a hex proctitle.
-  const titles = new Map<number, string>();
-  if (!interpreted && h) {
-    const ctx = lineContext(line.text);
-    for (const f of ctx.parsed.fields) {
-      if (f.name === '' || f.enriched) continue;
-      const e = explainValue(f.name, line.text.slice(f.valueStart, f.valueEnd), ctx, ids);
-      if (e) titles.set(f.valueStart, e.detail.join('\n'));
-    }
-  }
+  // Hover titles (what a value means) are made when the pointer first enters the row (addTitles), not here.
+  rowLine.set(row, interpreted || !h ? null : line);
   let at = 0;
   let mi = 0;
   for (const s of segs) {
     const start = at;
     const end = at + s.text.length;
     at = end;
-    const title = titles.get(start);
     // Split the segment where search matches begin and end.
     let p = start;
     while (p < end) {
@@ -277,12 +274,39 @@ function renderLine(row: HTMLDivElement, line: LogLine | undefined, lineNo: numb
       } else if (m && m[0] < end) q = m[0];
       const span = el('span', s.kind ? `tk-${s.kind}` : '', shown.slice(p, q));
       if (hit) span.classList.add('match');
-      if (title) span.title = title;
       text.append(span);
       p = q;
     }
   }
   return id;
+}
+
+/** The raw line a row shows, until its hover titles are made (null: nothing to explain). */
+const rowLine = new WeakMap<HTMLDivElement, LogLine | null>();
+
+/**
+ * Hover titles (raw view): what a value means, e.g. the argv of a hex proctitle. Made for a row when the pointer
+ * first enters it: explaining every field of every row would cost the first screen a few ms per screenful.
+ */
+function addTitles(row: HTMLDivElement): void {
+  const line = rowLine.get(row);
+  if (!line) return;
+  rowLine.set(row, null);
+  const ctx = lineContext(line.text);
+  const titles: [number, number, string][] = [];
+  for (const f of ctx.parsed.fields) {
+    if (f.name === '' || f.enriched) continue;
+    const e = explainValue(f.name, line.text.slice(f.valueStart, f.valueEnd), ctx, ids);
+    if (e) titles.push([f.valueStart, f.valueEnd, e.detail.join('\n')]);
+  }
+  if (titles.length === 0) return;
+  // Raw segments keep the line's string indexes (the separator is replaced one character for one).
+  let at = 0;
+  for (const span of Array.from(row.querySelectorAll<HTMLSpanElement>('.text > span'))) {
+    const t = titles.find(([s, e]) => at >= s && at < e);
+    if (t) span.title = t[2];
+    at += span.textContent?.length ?? 0;
+  }
 }
 
 /** The search's matches in displayed text (string indexes), for highlighting rows. */
@@ -752,6 +776,11 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
+rowsBox.addEventListener('pointerover', (e) => {
+  const row = (e.target as HTMLElement).closest('.row') as HTMLDivElement | null;
+  if (row) addTitles(row);
+});
+
 rowsBox.addEventListener('dblclick', (e) => {
   // In a filtered view, a double click shows the record in the whole log.
   const row = (e.target as HTMLElement).closest('.row') as HTMLElement | null;
@@ -805,7 +834,12 @@ function relayout(): void {
   render();
   ensure();
 }
-new ResizeObserver(() => relayout()).observe(viewport);
+// The first notification comes with the first layout: nothing changed if init has already measured this size.
+let measuredHeight = -1;
+new ResizeObserver(() => {
+  if (marks.init !== undefined && viewport.clientHeight === measuredHeight) return;
+  relayout();
+}).observe(viewport);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Messages from the host
@@ -820,6 +854,9 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
   }
   switch (m.type) {
     case 'init': {
+      // The host posts `init` before `ready` reaches it and answers `ready` too: the first one wins.
+      if (marks.init !== undefined) break;
+      marks.init = wallNow();
       S = m.strings;
       fileName = m.fileName;
       size = m.size;
@@ -840,6 +877,16 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
       if (m.reveal === null && restore !== undefined && restore > 0) revealOffset(restore);
       app.classList.add('ready');
       viewport.focus();
+      if (marks.rendered === undefined) {
+        marks.rendered = wallNow();
+        // A timer set in an animation frame runs once that frame is painted.
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            marks.painted = wallNow();
+            post({ type: 'marks', marks });
+          }, 0),
+        );
+      }
       break;
     }
     case 'error': {
@@ -921,4 +968,5 @@ function refreshLineNumbers(): void {
   });
 }
 
+marks.readySent = wallNow();
 post({ type: 'ready' });

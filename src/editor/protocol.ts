@@ -99,6 +99,8 @@ export type HostMessage =
 /** Webview → host. */
 export type ViewMessage =
   | { type: 'ready' }
+  /** When the steps of the first screen happened in the webview (performance.timeOrigin + now()), sent once. */
+  | { type: 'marks'; marks: Record<string, number> }
   /** Lines starting with the line that contains `offset` (forward), or ending just before `offset` (backward). */
   | { type: 'getLines'; reqId: number; offset: number; direction: 'forward' | 'backward'; count: number }
   /** The lines starting at these offsets (a filtered view's rows). */

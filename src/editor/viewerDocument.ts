@@ -31,9 +31,9 @@ export class ViewerDocument implements vscode.CustomDocument {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
   private disposed = false;
-  /** When VS Code asked for the document, and when it was open (performance.now()). */
-  readonly openedAt = performance.now();
-  readyAt = 0;
+  /** When VS Code asked for the document, and when it was open (Date.now(), for the first screen's marks). */
+  readonly openedAtWall = Date.now();
+  readyAtWall = 0;
 
   private constructor(readonly uri: vscode.Uri) {}
 
@@ -47,7 +47,7 @@ export class ViewerDocument implements vscode.CustomDocument {
       doc.openError = err instanceof OpenError ? err : new OpenError(errorText(err), (err as NodeJS.ErrnoException).code);
       log.warn(`viewer: cannot open ${uri.fsPath}: ${errorText(err)}`);
     }
-    doc.readyAt = performance.now();
+    doc.readyAtWall = Date.now();
     return doc;
   }
 

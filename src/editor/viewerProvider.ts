@@ -127,7 +127,11 @@ class ViewerSession implements DocumentListener {
   private readonly filters = new Jobs();
   private readonly subs: vscode.Disposable[] = [];
 
-  private readonly opened = performance.now();
+  /**
+   * Wall-clock times (Date.now(), comparable with the webview's performance.timeOrigin + now()) of the steps of the
+   * first screen: logged once the webview reports its own, so the first screen can be broken down (npm run bench:viewer).
+   */
+  private readonly marks: Record<string, number>;
 
   constructor(
     private readonly doc: ViewerDocument,
@@ -135,7 +139,9 @@ class ViewerSession implements DocumentListener {
     private readonly takeReveal: () => RevealTarget | undefined,
     /** Where the last Raw/Interpreted choice is remembered (the setting gives the default). */
     private readonly memento: vscode.Memento,
+    commandAt: number | undefined,
   ) {
+    this.marks = { ...(commandAt !== undefined ? { command: commandAt } : {}), document: doc.openedAtWall, documentOpen: doc.readyAtWall, resolve: Date.now() };
     this.subs.push(
       panel.webview.onDidReceiveMessage((m: ViewMessage) => {
         this.handle(m).catch((err) => log.error(`viewer: ${m.type} failed: ${errorText(err)}`));
@@ -184,39 +190,77 @@ class ViewerSession implements DocumentListener {
     return { lines, atStart: lines.length === 0 || lines[0].offset === 0, atEnd, firstLine };
   }
 
+  /** The `init` prepared while the webview boots (read from the file in parallel with the workbench's work). */
+  private prepared: Promise<HostMessage> | undefined;
+
+  /**
+   * Prepares the `init` message (or the error) and posts it as soon as it is ready, without waiting for the
+   * webview's `ready`: VS Code queues messages for a webview until its page has loaded, so the first page does not
+   * wait for a round trip. `ready` is still answered (the webview ignores a second `init`), so a reloaded webview or
+   * a lost message costs only that round trip.
+   */
+  start(): void {
+    this.prepared = this.prepareInit();
+    void this.postInit(this.prepared);
+  }
+
+  private async postInit(init: Promise<HostMessage>): Promise<void> {
+    const m = await init;
+    this.post(m);
+    if (m.type !== 'init') return;
+    this.mark('initPosted');
+    this.doc.startIndex();
+    if (this.doc.index) this.onIndex(this.doc.index.indexedLines, this.doc.index.indexedBytes, this.doc.index.indexedBytes >= m.size);
+  }
+
+  private async prepareInit(): Promise<HostMessage> {
+    const src = this.doc.bytes;
+    if (!src) return { type: 'error', ...openErrorMessage(this.doc) };
+    const ids = await localIdNames();
+    const interpreted = this.memento.get<boolean>(INTERPRETED_KEY) ?? vscode.workspace.getConfiguration(Settings.Section).get<boolean>(Settings.ViewerInterpreted, false);
+    const size = await src.size();
+    this.doc.size = Math.max(this.doc.size, size);
+    const reveal = await this.resolve(this.takeReveal());
+    return {
+      type: 'init',
+      fileName: path.basename(this.doc.uri.fsPath),
+      path: this.doc.uri.fsPath,
+      size,
+      strings: viewerStrings(),
+      users: [...ids.users],
+      groups: [...ids.groups],
+      interpreted,
+      reveal,
+      page: await this.forward(src, reveal ?? 0, INIT_PAGE_LINES, size),
+    };
+  }
+
+  /** Notes when a step of the first screen happened (host side). */
+  mark(name: string): void {
+    this.marks[name] ??= Date.now();
+  }
+
+  /** Logs the first screen's steps, host's and webview's, relative to the first one (the open command, if any). */
+  private logMarks(view: Record<string, number>): void {
+    const all = { ...this.marks, ...view };
+    const t0 = Math.min(...Object.values(all));
+    const rel = Object.fromEntries(Object.entries(all).sort((a, b) => a[1] - b[1]).map(([k, v]) => [k, Math.round(v - t0)]));
+    log.info(`viewer: first screen marks ${JSON.stringify({ file: path.basename(this.doc.uri.fsPath), size: this.doc.size, t0, marks: rel })}`);
+  }
+
   private async handle(m: ViewMessage): Promise<void> {
     const src = this.doc.bytes;
+    if (m.type === 'marks') {
+      this.logMarks(m.marks);
+      return;
+    }
     if (m.type === 'ready') {
-      const ready = performance.now();
-      if (!src) {
-        this.post({ type: 'error', ...openErrorMessage(this.doc) });
-        return;
-      }
-      const ids = await localIdNames();
-      const interpreted = this.memento.get<boolean>(INTERPRETED_KEY) ?? vscode.workspace.getConfiguration(Settings.Section).get<boolean>(Settings.ViewerInterpreted, false);
-      const size = await src.size();
-      this.doc.size = Math.max(this.doc.size, size);
-      const reveal = await this.resolve(this.takeReveal());
-      this.post({
-        type: 'init',
-        fileName: path.basename(this.doc.uri.fsPath),
-        path: this.doc.uri.fsPath,
-        size,
-        strings: viewerStrings(),
-        users: [...ids.users],
-        groups: [...ids.groups],
-        interpreted,
-        reveal,
-        page: await this.forward(src, reveal ?? 0, INIT_PAGE_LINES, size),
-      });
-      this.doc.startIndex();
-      if (this.doc.index) this.onIndex(this.doc.index.indexedLines, this.doc.index.indexedBytes, this.doc.index.indexedBytes >= size);
-      // How long the webview took to start, and the host to answer: what "first screen" is made of.
-      const asked = this.doc.openedAt;
-      log.info(
-        `viewer: ${this.doc.uri.fsPath} (${size} bytes): document opened in ${(this.doc.readyAt - asked).toFixed(0)} ms, editor after ${(this.opened - asked).toFixed(0)} ms, ` +
-          `webview ready after ${(ready - asked).toFixed(0)} ms, first page sent after ${(performance.now() - asked).toFixed(0)} ms`,
-      );
+      this.mark('ready');
+      // The init prepared while the webview booted (already posted once: the webview keeps the first it gets), or a
+      // fresh one when the webview was reloaded.
+      const init = this.prepared ?? this.prepareInit();
+      this.prepared = undefined;
+      await this.postInit(init);
       return;
     }
     if (!src) return;
@@ -331,6 +375,8 @@ function html(extensionUri: vscode.Uri): string {
 class ViewerProvider implements vscode.CustomReadonlyEditorProvider<ViewerDocument> {
   private readonly sessions = new Map<string, Set<ViewerSession>>();
   private readonly pendingReveals = new Map<string, RevealTarget>();
+  /** When the open command ran for a log (Date.now()), for the first screen's marks. */
+  private readonly commandAt = new Map<string, number>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -357,7 +403,9 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider<ViewerDocume
         return r;
       },
       this.context.globalState,
+      this.commandAt.get(key),
     );
+    this.commandAt.delete(key);
     let set = this.sessions.get(key);
     if (!set) this.sessions.set(key, (set = new Set()));
     set.add(session);
@@ -366,11 +414,14 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider<ViewerDocume
       if (set!.size === 0) this.sessions.delete(key);
     });
     panel.webview.html = html(this.context.extensionUri);
+    session.mark('html');
+    session.start();
   }
 
   /** Opens `uri` in the viewer and lands on `target` (in the panel already showing it, if any). */
-  async open(uri: vscode.Uri, target: RevealTarget | undefined): Promise<void> {
+  async open(uri: vscode.Uri, target: RevealTarget | undefined, commandAt = Date.now()): Promise<void> {
     const key = uri.toString();
+    this.commandAt.set(key, commandAt);
     const open = this.sessions.get(key);
     if (target) this.pendingReveals.set(key, target);
     await vscode.commands.executeCommand('vscode.openWith', uri, CustomEditors.Viewer);
@@ -450,8 +501,9 @@ export function register(context: vscode.ExtensionContext, deps: ViewerDeps): vs
       webviewOptions: { retainContextWhenHidden: true },
     }),
     vscode.commands.registerCommand(Commands.ViewerOpen, async (arg?: unknown, target?: unknown) => {
+      const at = Date.now();
       const [uri, t] = await openArgs(arg, target);
-      if (uri) await provider.open(uri, t);
+      if (uri) await provider.open(uri, t, at);
     }),
     vscode.window.tabGroups.onDidChangeTabs((e) => {
       for (const tab of e.opened) redirectLargeLog(provider, tab).catch((err) => log.warn(`viewer: ${errorText(err)}`));

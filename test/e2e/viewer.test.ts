@@ -190,6 +190,19 @@ describe('audit logs in code-server', { timeout: 12 * 60_000 }, () => {
     assert.notEqual(colours.type, colours.text, 'record types are coloured');
   });
 
+  check('explains a value when the pointer enters its row (the syscall number names its call)', async () => {
+    const frame = await viewerFrame(page);
+    const row = frame.locator('.rows .row', { hasText: 'type=SYSCALL' }).first();
+    const value = row.locator('.text > span', { hasText: /^\d+$/ }).nth(1);
+    assert.equal(await value.getAttribute('title'), null, 'no title before the pointer comes');
+    await row.locator('.gutter').hover();
+    const titles = await poll(async () => {
+      const t = await row.locator('.text > span[title]').evaluateAll((els) => els.map((e) => (e as unknown as { title: string }).title));
+      return t.length > 0 ? t : undefined;
+    }, 10_000);
+    assert.ok(titles && titles.some((t) => /arch|syscall|x86_64|unlink|open|exec/i.test(t)), titles?.join(' | '));
+  });
+
   check('goes to the end of the big log', async () => {
     await focusViewer();
     const t0 = Date.now();
