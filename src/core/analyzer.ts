@@ -495,7 +495,6 @@ export class Analyzer {
     return f.all === true || isDefaultInteresting(e);
   }
 
-  /** Live mode: a record came after its event was closed; the event is interpreted again and sent as an update. */
   /**
    * Interprets an event as held: the event being interpreted is found without the map (its waiters may be created,
    * and even resolved, before interpretation returns); only events still waiting afterwards go into the map.
@@ -513,6 +512,7 @@ export class Analyzer {
     return h;
   }
 
+  /** Live mode: a record came after its event was closed; the event is interpreted again and sent as an update. */
   private onLateEvent(raw: RawEvent): void {
     const f = this.filter;
     if (this.keyNeedles && !this.mayHaveKey(raw)) return;
