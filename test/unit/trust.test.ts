@@ -274,13 +274,19 @@ describe('hostile lines cost linear time', () => {
         events++;
       }
       writeFileSync(file, Buffer.concat(parts));
-      const c0 = process.cpuUsage();
-      const r = await analyzeInputs([file]);
-      const ms = cpuMs(c0);
-      assert.equal(r.events.length, events);
-      assert.equal(r.diagnosticCounts['malformed-line'], events);
-      assert.ok(r.events.every((e) => e.objects[0].pathHex !== undefined && e.objects[0].confidence === 'exact'));
-      assert.ok(ms < 2000, `${(size / 1e6).toFixed(0)} MB in ${ms.toFixed(0)} ms`);
+      parts.length = 0;
+      // Best of two: the unit stage runs test files side by side on two cores, and the CPU time counts the
+      // collector's helper threads too. Quadratic work would take tens of seconds, not a few hundred ms more.
+      const times: number[] = [];
+      for (let attempt = 0; attempt < 2 && !times.some((t) => t < 2000); attempt++) {
+        const c0 = process.cpuUsage();
+        const r = await analyzeInputs([file]);
+        times.push(cpuMs(c0));
+        assert.equal(r.events.length, events);
+        assert.equal(r.diagnosticCounts['malformed-line'], events);
+        assert.ok(r.events.every((e) => e.objects[0].pathHex !== undefined && e.objects[0].confidence === 'exact'));
+      }
+      assert.ok(Math.min(...times) < 2000, `${(size / 1e6).toFixed(0)} MB in ${times.map((t) => t.toFixed(0)).join(' and ')} ms`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

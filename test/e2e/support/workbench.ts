@@ -3,7 +3,7 @@
  * views, terminal, status bar, notifications. Selectors are VS Code's own DOM classes, gathered here so that a
  * workbench upgrade is fixed in one file.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { it } from 'node:test';
 import * as path from 'node:path';
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
@@ -107,9 +107,14 @@ export async function pickInFileDialog(page: Page, title: string, file: string):
   // The dialog lists folders asynchronously and rewrites the value when a listing lands, so a path typed too early
   // can be lost or accepted half-way: wait for the start folder, type, wait for the file's entry, then Enter.
   await poll(async () => (await input.inputValue()).endsWith('/'), 10_000);
+  // The listing shown must be the file's own folder: the start folder can hold a file of the same name (audit.log),
+  // and Enter on the stale listing would pick that one. Rows of the right listing name only that folder's entries.
+  const inFolder = new Set(['..', ...readdirSync(path.dirname(file))]);
+  const rightListing = async (): Promise<boolean> =>
+    (await widget.locator('.quick-input-list .monaco-list-row .label-name').allTextContents()).every((n) => inFolder.has(n.trim().replace(/\/$/, '')));
   for (let attempt = 0; attempt < 5; attempt++) {
     await input.fill(file);
-    const listed = await poll(async () => (await input.inputValue()) === file && (await entry.first().isVisible()), 3000);
+    const listed = await poll(async () => (await input.inputValue()) === file && (await entry.first().isVisible()) && (await rightListing()), 3000);
     if (!listed) continue;
     await input.press('Enter');
     const closed = await poll(async () => !(await widget.isVisible()), 3000);
@@ -151,6 +156,10 @@ export async function openViewContainer(page: Page, label: string): Promise<void
   if ((await item.getAttribute('class'))?.includes('checked')) return;
   // A badge (event count) sits over the icon and would take the click: the item handles clicks on its whole area.
   await item.locator('.action-label').click({ force: true });
+  // Off the activity bar: left there, the pointer raises the item's hover ("Explorer (Ctrl+Shift+E)"), which lies
+  // over the first rows of the view and takes the next click meant for them.
+  const size = page.viewportSize();
+  if (size) await page.mouse.move(Math.round(size.width * 0.6), Math.round(size.height * 0.5));
 }
 
 /** The pane of a view, by its name as shown in the view header. */
