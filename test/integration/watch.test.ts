@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AuditEvent } from '../../src/core/types';
 import { newKey } from '../../src/helper/rules';
 import { buildSandbox, ensureSudoUser, sudoUserUnavailable, type Sandbox, type SudoUser } from '../support/sudoUser';
-import { DriverSession, rulesWithKey, until } from '../support/watchSession';
+import { DriverSession, kernelLost, rulesWithKey, until } from '../support/watchSession';
 
 const SKIP = sudoUserUnavailable() ?? (spawnSync('/usr/sbin/auditctl', ['-s']).status === 0 ? false : 'auditd is not available');
 const PWNED = '/tmp/pwned';
@@ -166,13 +166,22 @@ describe('Watch Deletions through sudo in a real pty, as an unprivileged user', 
     mkdirSync(dir);
     const names = Array.from({ length: 200 }, (_, i) => `f${i}.txt`);
     for (const n of names) writeFileSync(path.join(dir, n), n);
+    const lostBefore = kernelLost();
     await op('/usr/bin/rm', names.slice(0, 100).map((n) => path.join(dir, n)));
     const pid = execFileSync('pidof', ['auditd'], { encoding: 'utf8' }).trim().split(' ')[0];
     await op('/usr/bin/kill', ['-USR1', pid]);
     await op('/usr/bin/rm', names.slice(100).map((n) => path.join(dir, n)));
     const want = new Set(names.map((n) => path.join(dir, n)));
     const found = (): number => s.events(key).filter((e) => e.event.objects.some((o) => o.role === 'deleted' && o.path && want.has(o.path))).length;
-    assert.ok(await until(() => found() === names.length, 15_000), `${found()} of ${names.length} deletions across the rotation`);
+    if (await until(() => found() === names.length, 15_000)) return;
+    // A shortfall is acceptable only when the kernel dropped records (its backlog full while auditd rotated: it then
+    // holds the deleting process up to backlog_wait_time, 60 s, and drops) and the helper said so.
+    const lost = kernelLost() - lostBefore;
+    const missing = names.length - found();
+    assert.ok(lost > 0, `${found()} of ${names.length} deletions across the rotation, and the kernel lost none`);
+    assert.ok(missing <= lost, `${missing} deletions missing but only ${lost} records lost`);
+    assert.ok(await until(() => s.health().some((i) => i.kind === 'lost-events'), 15_000), `the helper reports the loss; health: ${JSON.stringify(s.health())}`);
+    console.error(`# rotation: ${missing} of ${names.length} deletions dropped by the kernel (lost ${lost}), reported as lost events`);
   });
 
   test('Stop removes every rule it added, and nothing of anyone else', async () => {

@@ -14,16 +14,11 @@ import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/core/types';
 import { EventStore } from '../../src/helper/eventStore';
 import { buildCli } from '../support/cli';
-import { until } from '../support/watchSession';
+import { kernelLost as lostCounter, until } from '../support/watchSession';
 
 const SKIP = process.getuid?.() !== 0 ? 'needs root' : spawnSync('/usr/sbin/auditctl', ['-s']).status === 0 ? false : 'auditd is not available';
 const DIRS = 50;
 const PER_DIR = 1000;
-
-function lostCounter(): number {
-  const m = /^lost (\d+)/m.exec(spawnSync('/usr/sbin/auditctl', ['-s'], { encoding: 'utf8' }).stdout);
-  return m ? Number(m[1]) : 0;
-}
 
 let work = '';
 before(() => {

@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { AuditEvent, WatchState } from '../../src/core/types';
 import type { Method, Methods } from '../../src/helper/protocol';
+import type { HealthIssue } from '../../src/views/sink';
 import type { Sandbox, SudoUser } from './sudoUser';
 
 /** One line the driver printed, with when it arrived. */
@@ -114,6 +115,12 @@ export class DriverSession {
     return states.length > 0 ? (states[states.length - 1].msg.state as WatchState) : undefined;
   }
 
+  /** The latest health issues the helper reported (lost events, auditd stopped, leftover rules). */
+  health(): HealthIssue[] {
+    const all = this.seen.filter((s) => s.msg.t === 'health');
+    return all.length > 0 ? (all[all.length - 1].msg.issues as HealthIssue[]) : [];
+  }
+
   /** Ends the session: closes its input (the driver closes the channel) and waits for it to exit. */
   async end(): Promise<void> {
     if (this.exited !== undefined) return;
@@ -129,6 +136,12 @@ export class DriverSession {
       });
     });
   }
+}
+
+/** The kernel's count of audit records it dropped (`auditctl -s` lost). */
+export function kernelLost(): number {
+  const m = /^lost (\d+)/m.exec(spawnSync('/usr/sbin/auditctl', ['-s'], { encoding: 'utf8' }).stdout);
+  return m ? Number(m[1]) : 0;
 }
 
 /** Lines of `auditctl -l` that carry exactly this key. */
