@@ -201,7 +201,8 @@ class ViewerSession implements DocumentListener {
    */
   start(): void {
     this.prepared = this.prepareInit();
-    void this.postInit(this.prepared);
+    // A failure is logged here; the answer to `ready` meets the same failure and reports it as a failed message.
+    this.postInit(this.prepared).catch((err) => log.error(`viewer: first page failed: ${errorText(err)}`));
   }
 
   private async postInit(init: Promise<HostMessage>): Promise<void> {
