@@ -43,7 +43,8 @@ export function demoWorkspace(): string {
 
 /**
  * Creates the demo workspace once: an audit.log made of recorded fixtures (in recording order, so serials rise),
- * a folder to watch, and a README saying what to try. Existing files are left alone: they may be the user's now.
+ * analysed as the workspace opens, a folder to watch, and a README saying what to try. Existing files are left
+ * alone: they may be the user's now.
  */
 export function ensureDemoWorkspace(dir = demoWorkspace()): string {
   mkdirSync(path.join(dir, 'watched'), { recursive: true });
@@ -56,15 +57,22 @@ export function ensureDemoWorkspace(dir = demoWorkspace()): string {
       [
         '# Audit Lens demo',
         '',
-        '- `audit.log` holds real deletions, renames and refused attempts recorded from auditd.',
-        '  Right-click it in the Explorer and choose **Analyze Audit Log…**, or open the Audit Lens view in the',
-        '  activity bar. Hover a row for the raw facts; click it to see its record in the log.',
+        '- `audit.log` holds real deletions, renames and refused attempts recorded from auditd. The **Audit Events**',
+        '  view (Audit Lens, in the activity bar) shows them as this workspace opens (`.vscode/settings.json`:',
+        '  `auditLens.events.analyzeOnOpen`). Hover a row for the facts; click it to see its records in the log.',
+        '- `watched/` is a folder to try **Watch Deletions** on: right-click it in the Explorer, choose **Watch',
+        '  Deletions** (type your password in the terminal when not root), then delete or move something inside it',
+        '  from a terminal. Each deletion appears in Audit Events within a second; **Stop Watching** removes the rules.',
+        '- **Who Deleted…?** (a folder\'s context menu) searches the existing logs in `/var/log/audit` instead.',
         '- **Audit Lens: Show auditd Status** (command palette) shows whether auditd is running here.',
-        '- `watched/` is a folder to experiment with: `auditctl -w "$PWD/watched" -p wa -k demo`, delete something in',
-        '  it, then analyze `/var/log/audit/audit.log`.',
         '',
       ].join('\n'),
     );
+  }
+  const settings = path.join(dir, '.vscode', 'settings.json');
+  if (!existsSync(settings)) {
+    mkdirSync(path.dirname(settings), { recursive: true });
+    writeFileSync(settings, `${JSON.stringify({ 'auditLens.events.analyzeOnOpen': ['audit.log'] }, null, 2)}\n`);
   }
   if (readdirSync(path.join(dir, 'watched')).length === 0) {
     writeFileSync(path.join(dir, 'watched', 'delete-me.txt'), 'Delete this file while a rule watches the folder.\n');

@@ -23,6 +23,8 @@ export const Commands = {
   EventsCopyAusearch: 'auditLens.events.copyAusearch',
   EventsRevealFolder: 'auditLens.events.revealFolder',
   EventsExport: 'auditLens.events.export',
+  /** The view title's Export: always the filtered events (VS Code passes a title action the selected row). */
+  EventsExportAll: 'auditLens.events.exportAll',
   /** A problem row of the tree (lost events, unreadable lines, auditd stopped…): does what it says. */
   EventsFixIssue: 'auditLens.events.fixIssue',
   AuditdStatus: 'auditLens.auditd.status',
@@ -77,6 +79,8 @@ export const Settings = {
   EventsGroupBy: 'events.groupBy',
   /** Where "Who Deleted…?" looks for audit logs (a file or a folder of rotated logs). */
   EventsLogPath: 'events.logPath',
+  /** Audit logs (paths relative to the first workspace folder, or absolute) analysed when the workspace opens. */
+  EventsAnalyzeOnOpen: 'events.analyzeOnOpen',
   /** Events a watch keeps in the extension's storage (oldest dropped past it). */
   WatchMaxStoredEvents: 'watch.maxStoredEvents',
   /** Where the helper's terminal runs: `auto` (node-pty where it loads), `pty` or `vscode` (VS Code's own terminal). */

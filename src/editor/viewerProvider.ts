@@ -43,7 +43,7 @@ const LOG_NAME = /(^audit\.log(\.\d+)?$)|(\.audit\.log$)/;
 function viewerStrings(): ViewerStrings {
   return {
     search: vscode.l10n.t('Search'),
-    searchPlaceholder: vscode.l10n.t('Search: text, /regex/ or field=value (e.g. syscall=unlinkat name=*.txt)'),
+    searchPlaceholder: vscode.l10n.t('Search: text, /regex/ or field=value, all on one record (e.g. syscall=unlinkat success=no)'),
     modeText: vscode.l10n.t('Text'),
     modeRegex: vscode.l10n.t('Regex'),
     modeField: vscode.l10n.t('field=value'),

@@ -56,6 +56,8 @@ function folderFromArgs(args: unknown[]): string | undefined {
 }
 
 const RUNNING: WatchState['state'][] = ['starting', 'armed', 'folder-deleted', 're-armed'];
+/** How soon the watches' counts follow a batch of events. */
+const PUBLISH_DELAY_MS = 250;
 
 export class WatchManager implements vscode.Disposable {
   private channel: HelperChannel | undefined;
@@ -205,6 +207,12 @@ export class WatchManager implements vscode.Disposable {
         const events = msg.items.map((i) => i.event);
         this.sink.upsert(this.origin(e), events);
         void this.store.append(e.key, e.folder, events);
+        // The helper counts the same new events, but says so only with its next state change: keep the count live.
+        const added = msg.items.filter((i) => i.kind === 'event').length;
+        if (added > 0) {
+          e.state = { ...e.state, events: e.state.events + added };
+          this.schedulePublish();
+        }
         break;
       }
       case 'diagnostics': {
@@ -247,8 +255,20 @@ export class WatchManager implements vscode.Disposable {
     this.publish();
   }
 
+  private publishTimer: NodeJS.Timeout | undefined;
+
+  /** Publishes soon, once for a burst of event batches (an `rm -rf` sends many). */
+  private schedulePublish(): void {
+    this.publishTimer ??= setTimeout(() => {
+      this.publishTimer = undefined;
+      this.publish();
+    }, PUBLISH_DELAY_MS);
+  }
+
   /** Sends every watch's state and the context keys. */
   private publish(): void {
+    clearTimeout(this.publishTimer);
+    this.publishTimer = undefined;
     this.sink.watches([...this.entries.values()].map((e) => e.state));
     const running = [...this.entries.values()].filter((e) => RUNNING.includes(e.state.state));
     void vscode.commands.executeCommand('setContext', ContextKeys.Watching, running.length > 0);
@@ -398,6 +418,7 @@ export class WatchManager implements vscode.Disposable {
 
   dispose(): void {
     this.stopping = true;
+    clearTimeout(this.publishTimer);
     // Closing the channel is what makes the helper remove its rules and exit, however the window goes away.
     this.channel?.dispose();
     this.term?.dispose();

@@ -123,6 +123,22 @@ export class Analyses implements vscode.Disposable {
     return this.run(files, { kind: 'analysis', files }, {});
   }
 
+  /**
+   * The logs the workspace names in `auditLens.events.analyzeOnOpen` (relative to its first folder), analysed as it
+   * opens: a folder of logs copied from a server for an investigation, the demo's sample log. Undefined when it names
+   * none. A restricted setting: an untrusted workspace cannot set it.
+   */
+  async analyzeOnOpen(): Promise<AnalyzeSummary | undefined> {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const names = vscode.workspace.getConfiguration(Settings.Section, root).get<unknown>(Settings.EventsAnalyzeOnOpen);
+    const files = (Array.isArray(names) ? names : [])
+      .filter((n): n is string => typeof n === 'string' && n.trim() !== '')
+      .flatMap((n) => (path.isAbsolute(n) ? [n] : root?.scheme === 'file' ? [path.join(root.fsPath, n)] : []));
+    if (files.length === 0) return undefined;
+    log.info(`analyzing on open (${Settings.Section}.${Settings.EventsAnalyzeOnOpen}): ${files.join(', ')}`);
+    return this.run(files, { kind: 'analysis', files }, {});
+  }
+
   /** Who Deleted…?: deletions under a folder (or of a file) in the existing logs; no new rule needed. */
   async whoDeleted(...args: unknown[]): Promise<AnalyzeSummary | undefined> {
     let target: string | undefined;

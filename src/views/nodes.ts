@@ -6,7 +6,7 @@
 import { Commands, ContextValues } from '../constants';
 import { markdownText, shown } from './escape';
 import type { AuditEvent, DiagnosticKind } from '../core/types';
-import { eventRow, eventTooltip, isRecent, localTime, processLabel, relativeTime, ROW_KINDS, userName, type RowKind } from './eventRows';
+import { eventRow, eventTooltip, isRecent, localTime, processLabel, relativeTime, ROW_KINDS, splitPath, userName, type RowKind } from './eventRows';
 import { l10n } from './l10n';
 import { PAGE_SIZE, TreeModel, type ModelNode, type OriginInfo } from './model';
 import type { HealthIssue } from './sink';
@@ -184,7 +184,9 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
     }
     case 'origin': {
       const o = node.origin;
-      const parts = [eventCount(node.count), watchStateText(o), o.status].filter((x): x is string => !!x);
+      // A watched folder's row leads with its name: a long absolute path would be cut before it in a narrow sidebar.
+      const at = o.origin.kind === 'watch' ? splitPath(o.origin.folder) : undefined;
+      const parts = [eventCount(node.count), watchStateText(o), o.status, at?.name ? l10n.t('in {0}', shown(at.folder)) : undefined].filter((x): x is string => !!x);
       if (node.count === 0 && o.watch) parts[0] = l10n.t('no deletions yet');
       const icon: IconSpec =
         o.origin.kind === 'watch'
@@ -195,7 +197,7 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
             ? { id: 'search' }
             : { id: 'file' };
       return {
-        label: shown(TreeModel.originLabel(o)),
+        label: at?.name ? shown(at.name) : shown(TreeModel.originLabel(o)),
         description: parts.join(' · '),
         icon,
         contextValue: ContextValues.Origin,
@@ -224,7 +226,8 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
       const argv = ev.process.argv?.join(' ') ?? ev.process.comm ?? '';
       return {
         label: l10n.t('pid {0}', ev.process.pid ?? '?'),
-        description: [shown(argv), shown(userName(ev)), relativeTime(node.idx.latest, now), eventCount(node.idx.events.size)].filter(Boolean).join(' · '),
+        // The command line last: it can be long, and a narrow sidebar cuts the end.
+        description: [eventCount(node.idx.events.size), shown(userName(ev)), relativeTime(node.idx.latest, now), shown(argv)].filter(Boolean).join(' · '),
         icon: { id: 'terminal' },
         contextValue: ContextValues.Process,
         collapsible: opens(node.idx.events.size),
@@ -403,13 +406,16 @@ export function viewDescription(model: TreeModel): string {
   return filter ? `${counts} · ${filter}` : counts;
 }
 
-/** Bar colors by kind: VS Code's chart colors, so the chart follows the theme. */
+/**
+ * Bar fills by kind: VS Code's chart colors, so the chart follows the theme. Failed attempts are hatched: the themes'
+ * yellow and orange are too close to tell apart in a thin bar (folder deleted beside failed attempt).
+ */
 const KIND_COLORS: Record<RowKind, string> = {
   deleted: 'var(--vscode-charts-red)',
   folderDeleted: 'var(--vscode-charts-orange)',
   renamed: 'var(--vscode-charts-blue)',
   replaced: 'var(--vscode-charts-purple)',
-  failed: 'var(--vscode-charts-yellow)',
+  failed: 'repeating-linear-gradient(135deg, var(--vscode-charts-yellow) 0 3px, transparent 3px 5px)',
   watchRemoved: 'var(--vscode-charts-green)',
   other: 'var(--vscode-charts-foreground)',
 };

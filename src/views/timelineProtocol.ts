@@ -16,7 +16,7 @@ export interface TimelineBar {
 
 /** What the chart draws. */
 export interface TimelineData {
-  /** Kinds that occur, in stacking order, with their legend text and a theme color variable. */
+  /** Kinds that occur, in stacking order, with their legend text and a CSS background of theme colors. */
   kinds: { kind: string; label: string; color: string }[];
   bars: TimelineBar[];
   /** Text under the chart's left and right ends. */

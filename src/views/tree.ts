@@ -102,7 +102,10 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
       const names = offline.map((o) => TreeModel.originLabel(o)).join(', ');
       const counts = new Map<RowKind, number>();
       for (const o of offline) for (const [k, n] of model.kindCountsOf(o)) counts.set(k, (counts.get(k) ?? 0) + n);
-      const kinds = [...counts].map(([k, n]) => kindCount(k, n)).join(', ') || vscode.l10n.t('no deletions, renames or failed deletion attempts');
+      const kinds =
+        [...counts].map(([k, n]) => kindCount(k, n)).join(', ') ||
+        // Events the filter hides are not "no deletions": the description says how many there are.
+        (offline.some((o) => o.events > 0) ? vscode.l10n.t('no events match the filter') : vscode.l10n.t('no deletions, renames or failed deletion attempts'));
       const records = offline.reduce((n, o) => n + (o.records ?? 0), 0);
       analysed = [`${names}: ${kinds}`, records > 0 ? vscode.l10n.t('{0} records', records) : ''].filter(Boolean).join(' · ');
     }
@@ -255,7 +258,10 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
 
   const exportCommand = async (arg: unknown): Promise<number | undefined> => {
     const node = isNode(arg) ? arg : undefined;
-    const events = node && node.type !== 'more' ? model.entriesUnder(node).map((e) => e.event) : model.matchingEvents();
+    // In time order, like `audit-lens events`, whatever the tree's grouping.
+    const events = (node && node.type !== 'more' ? model.entriesUnder(node).map((e) => e.event) : model.matchingEvents()).sort(
+      (a, b) => a.timeMs - b.timeMs || a.serial - b.serial,
+    );
     if (events.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('There are no events to export.'));
       return undefined;
@@ -280,6 +286,9 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
       return undefined;
     }
   };
+
+  // The logs the workspace asks for are shown as it opens (a trusted workspace's setting; see Analyses.analyzeOnOpen).
+  void analyzeAndShow(() => analyses.analyzeOnOpen());
 
   const filterApply = (f: Filter): void => applyFilter(f);
   disposables.push(
@@ -335,6 +344,7 @@ export function register(context: vscode.ExtensionContext, deps: TreeDeps = {}):
       return noEvent();
     }),
     vscode.commands.registerCommand(Commands.EventsExport, exportCommand),
+    vscode.commands.registerCommand(Commands.EventsExportAll, () => exportCommand(undefined)),
     vscode.commands.registerCommand(Commands.EventsFixIssue, fixIssue),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`${Settings.Section}.${Settings.EventsGroupBy}`)) {

@@ -249,12 +249,16 @@ describe('Audit Events tree in code-server', { timeout: 14 * 60_000 }, () => {
     await waitForEventRows(MIXED_TRUTH.length);
   });
 
-  check('Export Events… writes the filtered events as JSON Lines, one line per row', async () => {
+  check('Export Events… (the view title button) writes the filtered events as JSON Lines, one line per row', async () => {
     await runCommand(page, 'Audit Lens: Toggle Failed Attempts Only');
     const failed = MIXED_TRUTH.filter((i) => !i.success);
-    await waitForEventRows(failed.length);
+    const rows = await waitForEventRows(failed.length);
+    // A selected row must not narrow the title button's export to that row (the row's own menu does that).
+    await (await treeRow(page, VIEW, rows[0].label)).click();
     const out = path.join(server.workspace, 'exported.jsonl');
-    await runCommand(page, 'Audit Lens: Export Events…');
+    const header = page.locator(`.pane-header[aria-label^="${VIEW}"]`);
+    await header.hover();
+    await header.locator('.action-label[aria-label^="Export Events"]').click();
     await answerSaveDialog(page, `Export ${failed.length} events`, out);
     const lines = await poll(async () => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n') : undefined), 10_000);
     assert.ok(lines, `${out} was written`);

@@ -94,6 +94,26 @@ async function explorerMenu(name: string, entry: string): Promise<void> {
   await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
 }
 
+/**
+ * The entries of an Explorer row's context menu, once the menu holds `ready` (an entry that shows only when the
+ * extension's menus are known), so an entry's absence means something.
+ */
+async function explorerMenuEntries(name: string, ready: string): Promise<string[]> {
+  await openViewContainer(page, 'Explorer');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor();
+  const labels = page.locator('.context-view .monaco-menu .action-label');
+  for (let attempt = 0; ; attempt++) {
+    await row.click({ button: 'right' });
+    await page.locator('.context-view .monaco-menu').waitFor();
+    const entries = (await labels.allInnerTexts()).map((t) => t.trim()).filter((t) => t !== '');
+    await page.keyboard.press('Escape');
+    await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
+    if (entries.includes(ready) || attempt >= 5) return entries;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Types the test user's password when sudo asks in the helper terminal. */
 async function answerSudo(): Promise<void> {
   const asked = await poll(async () => (await activeTerminalName(page)).includes('Audit Lens helper') && /password for/.test(await terminalText(page)), 60_000, 250);
@@ -150,6 +170,11 @@ describe('Watch Deletions in code-server as an unprivileged sudo user', { skip: 
 
   const watchAndDelete = (mode: string): void => {
     check(`${mode}: Explorer → Watch Deletions → password → rows appear with the exact path; Stop Watching removes the rules`, async () => {
+      // Offered on folders only, and Stop only on a watched one.
+      const unwatched = await explorerMenuEntries(FOLDER, 'Who Deleted…?');
+      assert.ok(unwatched.includes('Watch Deletions') && !unwatched.includes('Stop Watching'), `an unwatched folder's menu: ${unwatched.join(', ')}`);
+      const file = await explorerMenuEntries('README.txt', 'Copy Path');
+      assert.ok(!file.includes('Watch Deletions') && !file.includes('Stop Watching'), `a file's menu: ${file.join(', ')}`);
       await explorerMenu(FOLDER, 'Watch Deletions');
       await answerSudo();
       // The helper's terminal says when the rules are in; the view says so too.
@@ -164,6 +189,10 @@ describe('Watch Deletions in code-server as an unprivileged sudo user', { skip: 
         groupedByTime = true;
       }
 
+      const countIn = (message: string): number => Number(/\(armed, al_[0-9a-f]{12}, (\d+) events/.exec(message)?.[1] ?? NaN);
+      // Each watch here starts a new helper with nothing restored: its count starts at 0 (the message may still show
+      // the previous watch's for a moment).
+      assert.ok(await poll(async () => countIn(await viewMessage(page, VIEW)) === 0, 10_000), `view message: ${await viewMessage(page, VIEW)}`);
       const latencies: number[] = [];
       for (let i = 0; i < LATENCY_N; i++) {
         const f = path.join(folder, `doomed-${mode}-${i}.txt`);
@@ -178,7 +207,11 @@ describe('Watch Deletions in code-server as an unprivileged sudo user', { skip: 
       const pct = (q: number): number => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
       console.error(`# ${mode}: unlink() → row in Audit Events over ${latencies.length} deletions: median ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${latencies[latencies.length - 1]} ms`);
       assert.ok(pct(0.5) < 2000, `median latency ${pct(0.5)} ms`);
+      // The watch's count in the view's message follows the rows (it stayed at its start value before).
+      assert.ok(await poll(async () => countIn(await viewMessage(page, VIEW)) === LATENCY_N, 10_000), `view message: ${await viewMessage(page, VIEW)}`);
 
+      const watched = await explorerMenuEntries(FOLDER, 'Stop Watching');
+      assert.ok(!watched.includes('Watch Deletions'), `a watched folder's menu: ${watched.join(', ')}`);
       await explorerMenu(FOLDER, 'Stop Watching');
       assert.ok(await poll(async () => rulesFor(folder).length === 0, 30_000), `rules left: ${rulesFor(folder).join('\n')}`);
       const errors = (await toasts(page)).filter((t) => t.severity === 'error');

@@ -72,7 +72,7 @@ test('watch states give the watch its row with its state; health problems come f
   sink.watches([{ folder: rmrf.truth.watched, key: rmrf.truth.key, state: 'armed', events: 0, lost: 0, since: Date.now() }]);
   let root = model.children();
   assert.equal(root.length, 1);
-  assert.match(present(root[0], model, Date.now()).description ?? '', /^no deletions yet · watching$/);
+  assert.match(present(root[0], model, Date.now()).description ?? '', /^no deletions yet · watching · in \//);
   sink.upsert(watch(), live.filter((i) => i.kind === 'event').map((i) => (i.kind === 'event' ? i.event : null)!));
   sink.watches([{ folder: rmrf.truth.watched, key: rmrf.truth.key, state: 'folder-deleted', events: 23, lost: 0, since: Date.now(), message: 'deleted by rm' }]);
   sink.health([
@@ -83,7 +83,7 @@ test('watch states give the watch its row with its state; health problems come f
   assert.deepEqual(root.map((n) => n.type), ['issue', 'issue', 'origin']);
   assert.equal(present(root[0], model, Date.now()).label, 'The privileged helper stopped');
   assert.equal(present(root[1], model, Date.now()).icon?.id, 'warning');
-  assert.match(present(root[2], model, Date.now()).description ?? '', /^\d+ events · folder deleted$/);
+  assert.match(present(root[2], model, Date.now()).description ?? '', /^\d+ events · folder deleted · in \//);
   assert.match(viewDescription(model), /^\d+ events$/);
   sink.health([]);
   assert.deepEqual(model.children().map((n) => n.type), ['origin']);
