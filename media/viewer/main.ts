@@ -175,9 +175,11 @@ function buildToolbars(): void {
   rawBtn = button(S.raw, S.raw, () => setInterpreted(false), 'seg raw-btn');
   interpBtn = button(S.interpreted, S.interpreted, () => setInterpreted(true), 'seg interp-btn');
   bar1.append(rawBtn, interpBtn);
-  keysInput.placeholder = S.filterKeys;
-  typesInput.placeholder = S.filterTypes;
-  gotoInput.placeholder = S.goToPlaceholder;
+  // The placeholders are also tooltips: a narrow editor cuts them.
+  for (const [input, text] of [[searchInput, searchInput.placeholder], [keysInput, S.filterKeys], [typesInput, S.filterTypes], [gotoInput, S.goToPlaceholder]] as const) {
+    input.placeholder = text;
+    input.title = text;
+  }
   const followLabel = el('label', 'check');
   followLabel.append(followBox, document.createTextNode(S.follow));
   bar2.append(
@@ -661,9 +663,17 @@ function cancelSearch(): void {
   }
 }
 
+/** Stops the search (if running) and closes its results. */
+function closeResults(): void {
+  if (!search) return;
+  if (!search.done) post({ type: 'cancelSearch', searchId: search.id });
+  search.done = true;
+  cancelSearch();
+}
+
 function renderResultsHead(): void {
   if (!search) return;
-  resultsHead.replaceChildren();
+  resultsHead.replaceChildren(button('×', S.closeResults, closeResults, 'close-results'));
   const count = search.hits.length;
   let text = search.error ?? (count === 0 && search.done ? S.noResults : fmt(S.results, count.toLocaleString() + (search.capped ? '+' : '')));
   if (!search.done) text += ` · ${fmt(S.searching, pct(search.scanned, search.total))}`;

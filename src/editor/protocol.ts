@@ -53,6 +53,7 @@ export type ViewerStrings = Record<
   | 'end'
   | 'results'
   | 'noResults'
+  | 'closeResults'
   | 'searching'
   | 'filtering'
   | 'filtered'

@@ -62,6 +62,7 @@ function viewerStrings(): ViewerStrings {
     end: vscode.l10n.t('End'),
     results: vscode.l10n.t('{0} results', '{0}'),
     noResults: vscode.l10n.t('No results'),
+    closeResults: vscode.l10n.t('Close the search results'),
     searching: vscode.l10n.t('Searching… {0}%', '{0}'),
     filtering: vscode.l10n.t('Filtering… {0}%', '{0}'),
     filtered: vscode.l10n.t('{0} records match the filter', '{0}'),

@@ -234,9 +234,9 @@ describe('audit logs in code-server', { timeout: 12 * 60_000 }, () => {
     const target = rows.find((x) => x.offset === hitOffset)!;
     assert.equal(target.text.replace('\u2502', '\x1d'), line);
     assert.ok((await frame.locator(`.row[data-offset="${hitOffset}"] .match`).count()) > 0, 'the match is marked in the row');
-    await frame.locator('.cancel-btn').click();
-    await frame.locator('.cancel-btn').click();
-    await frame.locator('.results.hidden').waitFor({ state: 'attached' });
+    // The results pane closes with its own × (one click, running or done).
+    await frame.locator('.results .close-results').click();
+    await frame.locator('.results.hidden').waitFor({ state: 'attached', timeout: 5000 });
   });
 
   check('lands on a line when the open command gives one (Reveal Raw Records)', async () => {
