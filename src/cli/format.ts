@@ -95,7 +95,9 @@ function verb(e: AuditEvent): string {
 
 /** A human line block for one event: time, verb, then one line per object and one for the process. */
 export function eventTable(e: AuditEvent, utc: boolean, color: boolean): string {
-  const c = (code: string, s: string): string => (color ? code + s + ESC.reset : s);
+  // Every text from the log (exe and comm are chosen by whoever deletes, and so is a folder name in a note) is made
+  // visible before it reaches the terminal: only our own colour codes are written raw.
+  const c = (code: string, s: string): string => (color ? code + visible(s) + ESC.reset : visible(s));
   const actionColor = e.success === false ? ESC.magenta : e.action === 'deleted' ? ESC.red : e.action === 'renamed' ? ESC.yellow : ESC.cyan;
   const lines = [`${c(ESC.dim, formatTime(e.timeMs, utc))}  ${c(actionColor, verb(e))}  ${c(ESC.dim, e.id)}`];
   for (const o of e.objects) {
@@ -119,7 +121,7 @@ export function eventTable(e: AuditEvent, utc: boolean, color: boolean): string 
   ]
     .filter(Boolean)
     .join(', ');
-  lines.push(`    by ${who}`);
+  lines.push(`    by ${visible(who)}`);
   if (p.argv) lines.push(c(ESC.dim, `    $ ${visible(p.argv.join(' '))}`));
   if (p.parents?.length) lines.push(c(ESC.dim, `    parents: ${p.parents.map((x) => `${x.comm ?? '?'}(${x.pid})`).join(' ← ')}`));
   return lines.join('\n');

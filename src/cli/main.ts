@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import {
   analyzeInputs,
+  describeFsError,
   InputError,
   readSnapshot,
   takeSnapshot,
@@ -164,6 +165,7 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
   const formats = command === 'summary' ? ['table', 'json'] : command === 'watch' ? ['table', 'jsonl'] : ['table', 'jsonl', 'json', 'csv'];
   if (command !== 'snapshot' && !formats.includes(o.format)) throw new UsageError(`--format must be one of ${formats.join(', ')}`);
   if (command === 'snapshot' && o.inputs.length !== 1) throw new UsageError('snapshot takes exactly one folder');
+  if (o.since !== undefined && o.until !== undefined && o.since > o.until) throw new UsageError('--since is after --until: no event can match');
   if (command === 'watch' && o.inputs.length === 0) throw new UsageError('watch needs at least one folder');
   if (command === 'watch' && (o.keys.length || o.since !== undefined || o.until !== undefined || o.pathPrefix || o.snapshot || o.all)) {
     throw new UsageError('watch takes folders, --format, --utc, --color and --remove-leftovers only');
@@ -181,7 +183,10 @@ class Out {
   constructor(private readonly fd?: number) {
     if (fd === undefined) {
       process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        // A reader that went away (`| head`) is not a failure; a full disk or a bad descriptor is: the output is cut.
         if (err.code === 'EPIPE') process.exit(0);
+        process.stderr.write(`audit-lens: cannot write the output: ${err.message}\n`);
+        process.exit(1);
       });
     }
   }
@@ -247,22 +252,23 @@ function where(d: Diagnostic): string {
 
 /** The stderr report: counts by kind with the first location of each. */
 function reportDiagnostics(counts: Record<DiagnosticKind, number>, firsts: Map<DiagnosticKind, Diagnostic>): void {
-  const label: Record<DiagnosticKind, string> = {
-    'malformed-line': 'malformed line',
-    'duplicate-record': 'duplicate record',
-    'late-record': 'late record',
-    'truncated-line': 'truncated line',
-    'invalid-utf8': 'line with invalid UTF-8',
-    'oversized-line': 'oversized line',
-    'lost-events': 'possibly lost event',
-    'unreadable-input': 'unreadable input',
+  /** Singular and plural. */
+  const label: Record<DiagnosticKind, [string, string]> = {
+    'malformed-line': ['malformed line', 'malformed lines'],
+    'duplicate-record': ['duplicate record', 'duplicate records'],
+    'late-record': ['late record', 'late records'],
+    'truncated-line': ['truncated line', 'truncated lines'],
+    'invalid-utf8': ['line with invalid UTF-8', 'lines with invalid UTF-8'],
+    'oversized-line': ['oversized line', 'oversized lines'],
+    'lost-events': ['possibly lost event', 'possibly lost events'],
+    'unreadable-input': ['unreadable input', 'unreadable inputs'],
   };
   for (const kind of Object.keys(counts) as DiagnosticKind[]) {
     const n = counts[kind];
     if (n === 0) continue;
     const d = firsts.get(kind)!;
     const extra = kind === 'lost-events' ? ` (serial gaps: backlog overflow or rotated-away records; see 'auditctl -s' lost)` : where(d);
-    process.stderr.write(`audit-lens: ${n} ${label[kind]}${n === 1 ? '' : 's'}${extra}${kind === 'unreadable-input' ? ': ' + d.message : ''}\n`);
+    process.stderr.write(`audit-lens: ${n} ${label[kind][n === 1 ? 0 : 1]}${extra}${kind === 'unreadable-input' ? ': ' + d.message : ''}\n`);
   }
 }
 
@@ -276,7 +282,7 @@ async function loadSnapshot(file: string | undefined): Promise<SnapshotEntry[] |
       if (bad++ === 0) firstBad = line;
     });
   } catch (err) {
-    throw new InputError(`--snapshot ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new InputError(`--snapshot ${file}: ${describeFsError(err)}`);
   }
   if (bad > 0) process.stderr.write(`audit-lens: ${bad} bad snapshot line${bad === 1 ? '' : 's'} skipped (first at ${file}:${firstBad})\n`);
   return entries;
@@ -572,12 +578,12 @@ async function runSnapshot(o: Options): Promise<void> {
   let errors = 0;
   for await (const e of takeSnapshot(o.inputs[0], (p, err) => {
     errors++;
-    process.stderr.write(`audit-lens: cannot read ${visible(p)}: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
+    process.stderr.write(`audit-lens: cannot read ${visible(p)}: ${describeFsError(err)}\n`);
   })) {
     out.write(JSON.stringify(e) + '\n');
   }
   out.flush();
-  if (errors > 0) process.stderr.write(`audit-lens: ${errors} entries could not be read\n`);
+  if (errors > 0) process.stderr.write(`audit-lens: ${errors} ${errors === 1 ? 'entry' : 'entries'} could not be read\n`);
 }
 
 /** Runs the CLI; returns the exit status. Never lets a stack trace reach the user. */
@@ -604,7 +610,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const e = err as NodeJS.ErrnoException;
     if (err instanceof InputError) process.stderr.write(`audit-lens: ${err.message}\n`);
-    else if (e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'ENOTDIR') process.stderr.write(`audit-lens: ${e.path ?? ''}: ${e.code}\n`);
+    else if (e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'ENOTDIR') process.stderr.write(`audit-lens: ${visible(e.path ?? '')}: ${describeFsError(e)}\n`);
     else process.stderr.write(`audit-lens: internal error: ${e?.message ?? String(err)}\n`);
     return 1;
   }

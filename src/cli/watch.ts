@@ -41,7 +41,8 @@ export async function runWatch(o: WatchOptions): Promise<number> {
     },
     state: (s) => say(`${s.folder}: ${s.state}${s.message ? ` (${s.message})` : ''}${s.lost > 0 ? `, ${s.lost} lost` : ''}`),
     health: (issues) => {
-      for (const i of issues) say(`${i.kind}: ${i.message}`);
+      // The extension offers each fix as an action; here it is an option.
+      for (const i of issues) say(`${i.kind}: ${i.message}${i.kind === 'leftover-rules' ? ' Run again with --remove-leftovers to remove them.' : ''}`);
     },
     note: (level, m) => {
       if (level !== 'info') say(m);

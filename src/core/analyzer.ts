@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { EventAssembler, type AssemblerOptions, type RawEvent } from './assembler';
 import { interpret, learnFrom, type InterpretContext } from './interpret';
 import { describeFsError, expandInputs, readLines, type Line } from './lines';
+import { encodeNameText } from './names';
 import { PathIndex } from './pathIndex';
 import { isAscii, isUtf8 } from 'node:buffer';
 import { eventId, LazyRecord, newHeader, parseHeaderBytes, parseRecordBytes } from './record';
@@ -15,7 +16,7 @@ export interface EventFilter {
   since?: number;
   /** Epoch milliseconds, inclusive. */
   until?: number;
-  /** Match when an object's path (or the path the process used) is this folder or below it. */
+  /** Match when an object's path (or the path the process used) is this folder or below it (plain text, not encoded). */
   pathPrefix?: string;
   /** Every event, not just deletions, renames, failed attempts and watch-removed events. */
   all?: boolean;
@@ -132,7 +133,9 @@ export class Analyzer {
     private readonly onItem: (item: StreamItem) => void,
     opts: AnalyzerOptions = {},
   ) {
-    this.filter = opts.filter ?? {};
+    const f = opts.filter ?? {};
+    // Paths in events are encoded (a real backslash doubled): the prefix, typed as text, is encoded the same way.
+    this.filter = f.pathPrefix ? { ...f, pathPrefix: encodeNameText(Buffer.from(f.pathPrefix, 'utf8')) } : f;
     this.settle = opts.settle ?? false;
     this.holdMs = opts.holdMs ?? 120_000;
     // Live views keep fewer events waiting: each holds an emitted event that may still get a better path.
@@ -625,13 +628,12 @@ export async function analyzeInputs(inputs: string[], opts: AnalyzeOptions = {})
     for (const file of g) {
       if (file === '-') continue;
       try {
-        const fh = await fsp.open(file, 'r');
-        try {
-          // open() succeeds on a directory (an audit.log that is a folder inside a log directory): read() would not.
-          if ((await fh.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-        } finally {
-          await fh.close();
-        }
+        const st = await fsp.stat(file);
+        // open() succeeds on a directory (an audit.log that is a folder inside a log directory): read() would not.
+        if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        // A pipe (`<(zcat audit.log.1.gz)`, a FIFO) is opened once, when it is read: opening it here to check would
+        // block until a writer comes, and closing it would leave the writer with nobody to read.
+        if (st.isFile()) await (await fsp.open(file, 'r')).close();
       } catch (err) {
         throw new InputError(`${file}: ${describeFsError(err)}`);
       }

@@ -136,10 +136,17 @@ export function rotatedOrder(names: string[]): string[] {
     });
 }
 
-/** Expands CLI inputs into files: a directory becomes its rotated audit logs, oldest first; `-` is stdin. */
+/**
+ * Expands CLI inputs into files: a directory becomes its rotated audit logs, oldest first; `-` is stdin. Files of one
+ * rotated set named one by one (`audit.log*` expands to audit.log, audit.log.1, audit.log.2: newest first) are read
+ * as that set, oldest first: read newest first, folders would be learned after the deletions that needed them, and
+ * an event split by the rotation would not be joined.
+ */
 export async function expandInputs(inputs: string[]): Promise<{ groups: string[][]; errors: string[] }> {
   const groups: string[][] = [];
   const errors: string[] = [];
+  /** Explicit files by rotated set (`dir/base` without its `.N`), with the group that holds them. */
+  const sets = new Map<string, string[]>();
   for (const input of inputs) {
     if (input === '-') {
       groups.push(['-']);
@@ -152,12 +159,22 @@ export async function expandInputs(inputs: string[]): Promise<{ groups: string[]
         if (names.length === 0) errors.push(`${input}: no audit.log files in this directory`);
         else groups.push(names.map((n) => path.join(input, n)));
       } else {
-        groups.push([input]);
+        const set = path.resolve(input).replace(/\.\d+$/, '');
+        const group = sets.get(set);
+        if (group) {
+          if (!group.includes(input)) group.push(input);
+        } else {
+          const g = [input];
+          sets.set(set, g);
+          groups.push(g);
+        }
       }
     } catch (err) {
       errors.push(`${input}: ${describeFsError(err)}`);
     }
   }
+  const generation = (f: string): number => Number(/\.(\d+)$/.exec(f)?.[1] ?? 0);
+  for (const g of sets.values()) g.sort((a, b) => generation(b) - generation(a));
   return { groups, errors };
 }
 
@@ -209,6 +226,8 @@ export async function readLines(
   }
   const fh = await fsp.open(file, 'r');
   try {
+    // A pipe or FIFO (`<(zcat audit.log.1.gz)`) is read as a stream: it has no positions (and no start offset).
+    const seekable = (await fh.stat()).isFile();
     // Byte consumers keep ranges of recent chunks (lazy records): rotate a small ring of buffers and let them copy
     // out what they still hold before one is reused. Fresh buffers per chunk would make V8 collect far more often.
     // Two buffers at least: one being read into while the other is split.
@@ -220,7 +239,8 @@ export async function readLines(
     const readInto = (): { buf: Buffer; done: Promise<{ bytesRead: number }> } => {
       const buf = ring[turn++ % ring.length];
       if (turn > ring.length) opts.beforeReuse?.(buf);
-      const done = fh.read(buf, 0, CHUNK, pos);
+      // One read at a time: the next is issued only once this one is done, so a stream's chunks stay in order.
+      const done = fh.read(buf, 0, CHUNK, seekable ? pos : null);
       return { buf, done };
     };
     let next = readInto();

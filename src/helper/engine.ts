@@ -239,7 +239,7 @@ export class WatchEngine {
         ? {
             kind: 'leftover-rules',
             keys: [...this.leftoverKeys],
-            message: `${this.leftoverKeys.length} audit rule key${this.leftoverKeys.length === 1 ? '' : 's'} (${this.leftoverKeys.join(', ')}) left by an Audit Lens helper that did not stop cleanly: remove them with "Remove Leftover Rules".`,
+            message: `${this.leftoverKeys.length} audit rule key${this.leftoverKeys.length === 1 ? '' : 's'} (${this.leftoverKeys.join(', ')}) left by an Audit Lens helper that did not stop cleanly.`,
           }
         : null;
     this.emitHealth();

@@ -1,7 +1,7 @@
 /** The audit-lens CLI: time specs, filters, output formats and the summary, run as the built program. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -311,6 +311,94 @@ describe('the audit-lens CLI (built)', () => {
       const json = JSON.parse(run(['events', '--format', 'json', '--all', fixture('real-2.log')]).stdout);
       assert.equal(json.length, 6);
       assert.deepEqual(json, jsonl);
+    });
+
+    test('the files of a rotated set named one by one (audit.log*: newest first) are read as the set, oldest first', () => {
+      // Recorded by the real auditd: one event starts in audit.log.1 and ends in audit.log.
+      const dir = join(ROOT, 'test', 'fixtures', 'recorded', 'rotation-mid-event');
+      const asSet = run(['events', '--format', 'jsonl', dir]);
+      assert.equal(asSet.code, 0, asSet.stderr);
+      for (const order of [['audit.log', 'audit.log.1', 'audit.log.2'], ['audit.log.1', 'audit.log.2', 'audit.log']]) {
+        const r = run(['events', '--format', 'jsonl', ...order.map((f) => join(dir, f))]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, asSet.stdout, `the same events, paths and order as the folder, given as ${order.join(' ')}`);
+        assert.equal(r.stderr, asSet.stderr);
+      }
+    });
+
+    test('a FIFO or a pipe named as a file (<(zcat audit.log.1.gz)) is read as a stream', { timeout: 30_000 }, async () => {
+      const log = join(ROOT, 'test', 'fixtures', 'recorded', 'dense-mixed', 'audit.log');
+      // Several read chunks' worth, so the stream is read in pieces.
+      const want = spawnSync(process.execPath, [cli, 'events', '--format', 'jsonl', log], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      assert.equal(want.status, 0, want.stderr);
+      const collect = (child: ReturnType<typeof spawn>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+        new Promise((resolve) => {
+          let stdout = '';
+          let stderr = '';
+          child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+          child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+          child.on('close', (code) => resolve({ code, stdout, stderr }));
+        });
+      const fifo = join(tmp, 'audit.fifo');
+      assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+      const viaFifo = collect(spawn(process.execPath, [cli, 'events', '--format', 'jsonl', fifo], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      // Written asynchronously: the program's output must be read meanwhile, or both would wait on each other.
+      createWriteStream(fifo).end(readFileSync(log));
+      // A pipe named /dev/fd/N: bash's process substitution, as a user types it.
+      const viaPipe = collect(spawn('bash', ['-c', '"$0" "$1" events --format jsonl <(cat "$2")', process.execPath, cli, log], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      for (const [how, got] of [['FIFO', await viaFifo], ['pipe', await viaPipe]] as const) {
+        assert.equal(got.code, 0, `${how}: ${got.stderr}`);
+        const ids = (out: string): string[] => out.trim().split('\n').map((l) => JSON.parse(l).id);
+        assert.deepEqual(ids(got.stdout), ids(want.stdout), `${how}: the same events as the file`);
+      }
+    });
+
+    test('--path takes the name as it is on disk, a backslash included (events show it doubled)', () => {
+      const dir = join(ROOT, 'test', 'fixtures', 'recorded', 'odd-names');
+      const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { items: { path: string }[] };
+      const name = truth.items.map((i) => i.path).find((p) => p.endsWith('/odd/back\\slash.txt'))!;
+      const r = run(['events', '--format', 'jsonl', '--path', name, dir]);
+      assert.equal(r.code, 0, r.stderr);
+      const events = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { objects: { path: string }[] });
+      assert.equal(events.length, 1, r.stdout);
+      assert.ok(events[0].objects.some((o) => o.path === name.replace(/\\/g, '\\\\')));
+    });
+
+    test('an output that cannot be written (a full disk) is an error, not a cut file and exit 0', () => {
+      const log = fixture('real-2.log');
+      for (const args of [['events', '--format', 'jsonl', log], ['events', '--format', 'csv', log], ['events', log], ['summary', log], ['snapshot', ROOT]]) {
+        const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'] });
+        assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /^audit-lens: cannot write the output: ENOSPC/m);
+      }
+    });
+
+    test('table: terminal escapes in the program, user, keys, parents, node and notes are shown, never sent', () => {
+      const esc = '\x1b';
+      const lines = unlinkat({
+        time: 1795833557000,
+        serial: 500,
+        node: `h${esc}[31mX`,
+        comm: `r${esc}[2Jm`,
+        exe: `/usr/bin/${esc}[5mrm`,
+        key: `k${esc}[41mey`,
+        cwd: '/srv',
+        argv: ['rm', 'f.txt'],
+        parent: { name: '/srv/', inode: '131' },
+        child: { name: `/srv/v${esc}]0;OWNED\x07ol/f.txt`, inode: '5000' },
+      });
+      const log = join(tmp, 'escapes.log');
+      writeFileSync(log, lines.join('\n') + '\n');
+      for (const color of ['--color', '--no-color']) {
+        const r = run(['events', '--all', color, log]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /\/usr\/bin\/\\x1b\[5mrm/, 'the exe is shown with its escape made visible');
+        assert.match(r.stdout, /key k\\x1b\[41mey/);
+        // Only our own SGR colour codes may be raw: ESC [ digits m, and nothing else.
+        const raw = r.stdout.replace(/\x1b\[\d+m/g, '');
+        assert.ok(!raw.includes(esc) && !raw.includes('\x07'), `raw control characters in: ${JSON.stringify(r.stdout.slice(0, 400))}`);
+        if (color === '--no-color') assert.ok(!r.stdout.includes(esc), 'no escape at all without colour');
+      }
     });
 
     test('table: a block per event naming what, who and the command; control characters in names are made visible', () => {

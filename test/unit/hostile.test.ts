@@ -387,6 +387,7 @@ describe('CLI contract on hostile input (built CLI)', () => {
     ['events', '--key'],
     ['frobnicate', crlf],
     ['summary', '--format', 'csv', crlf],
+    ['events', '--since', '2026-11-02', '--until', '2026-11-01', crlf],
   ]) {
     test(`a bad option (${args.slice(0, 3).join(' ')}): exit 2, a message and a hint, no stack`, () => {
       const r = run(args);
