@@ -53,7 +53,7 @@ export function groupEvents(lineCount: number, lineAt: (n: number) => string, li
   return { events, truncated };
 }
 
-/** A one-line summary of an event from its records: `SYSCALL unlinkat · rm · key k` (failed calls say so). */
+/** A one-line summary of an event from its records: `SYSCALL unlinkat · rm · key k` (failed calls say so; the program by its exe's name). */
 export function eventTitle(ev: LogEvent, lineAt: (n: number) => string): string {
   const first = ev.records[0];
   const sys = ev.records.find((r) => r.type === 'SYSCALL' || r.type === 'URINGOP');
@@ -62,9 +62,15 @@ export function eventTitle(ev: LogEvent, lineAt: (n: number) => string): string 
     const ctx = lineContext(lineAt(sys.line));
     const name = lineSyscall(ctx);
     parts.push(`${sys.type}${name ? ` ${name}` : ''}${ctx.raw.get('success') === 'no' ? ` ✗ ${ctx.enriched.get('EXIT') ?? ctx.raw.get('exit') ?? ''}`.trimEnd() : ''}`);
+    // The program as the Audit Events tree names it: the exe's file name (comm is cut at 15 bytes and settable by the
+    // process), else comm.
+    const exe = ctx.raw.get('exe');
+    const exeBytes = exe ? untrustedValueBytes('exe', exe) : null;
+    const exeName = exeBytes ? bytesText(exeBytes).replace(/^.*\//, '') : '';
     const comm = ctx.raw.get('comm');
     const commBytes = comm ? untrustedValueBytes('comm', comm) : null;
-    if (commBytes) parts.push(displayText(bytesText(commBytes)));
+    if (exeName) parts.push(displayText(exeName));
+    else if (commBytes) parts.push(displayText(bytesText(commBytes)));
     const key = ctx.raw.get('key');
     const keyBytes = key ? untrustedValueBytes('key', key) : null;
     if (keyBytes) parts.push(`key ${displayText(bytesText(keyBytes).split('\x01').join(','))}`);
