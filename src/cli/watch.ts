@@ -70,9 +70,13 @@ export async function runWatch(o: WatchOptions): Promise<number> {
     for (const folder of o.folders) await engine.watch(folder, newKey());
   } catch (err) {
     say((err as Error).message);
+    // A signal while folders were being armed: the watch in progress removed what it had added (said above); the stop
+    // removes the rest.
+    if (stopping) return stopping;
     await engine.stopAll();
     return 1;
   }
+  if (stopping) return stopping;
   say(`watching ${o.folders.length} folder${o.folders.length === 1 ? '' : 's'}; Ctrl-C stops and removes the rules`);
   return finished;
 }

@@ -6,7 +6,8 @@
  * (tail.ts). Events leave in batches; when F itself is deleted or moved away (the kernel drops the dir= rule) the
  * watch says by whom and re-arms the moment F exists again. `auditctl -s` is read every few seconds for lost events
  * and auditd's health. Everything installed is removed by `unwatch`/`stopAll`, which the callers run on stop,
- * signals, hang-up and parent death; rules of a crashed earlier run are found by key and offered for removal.
+ * signals, hang-up and parent death, also while a watch is still being armed (it stops adding and removes what it
+ * added); rules of a crashed earlier run are found by key and offered for removal.
  */
 import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, watch as fsWatch, writeFileSync, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
@@ -85,7 +86,17 @@ interface Watch {
   /** Set while the folder is gone: watches its parent for the folder's return. */
   recheck?: { timer: NodeJS.Timeout; watcher?: FSWatcher };
   recreatedBy?: string;
-  rearming?: Promise<void>;
+  /** The rule changes in flight (a re-arm, the removal of a gone folder's dir= rules), run one after another. */
+  changing?: Promise<void>;
+  /** Set by unwatch: nothing adds rules to the watch any more, and a second unwatch waits for the first. */
+  closing?: Promise<void>;
+}
+
+/** A watch() still getting ready (snapshot, rules): unwatch and stopAll cancel it and wait for it to undo itself. */
+interface Start {
+  folder: string;
+  cancelled: boolean;
+  run: Promise<WatchState>;
 }
 
 /** `rm (pid 123) · alice as root`: who did it, in a status line. */
@@ -136,6 +147,8 @@ export class WatchEngine {
   private readonly logFile: string;
   private readonly registryDir: string;
   private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private readonly starting = new Map<string, Start>();
 
   private constructor(
     private readonly listener: EngineListener,
@@ -441,15 +454,37 @@ export class WatchEngine {
       throw new Error(`cannot watch ${folderInput}: ${e.code === 'ENOENT' ? 'it does not exist' : e.code === 'ENOTDIR' || e.message === 'not a directory' ? 'not a directory (Watch Deletions watches folders)' : e.message}`);
     }
     if (folder === '/') throw new Error('cannot watch /: its rules would record every write on the machine; pick the folder whose deletions you want to see');
+    // One start per key and folder: a second request gets the first one's outcome, and each start can be cancelled.
+    const pending = this.starting.get(key) ?? [...this.starting.values()].find((s) => s.folder === folder);
+    if (pending) return pending.run;
     const existing = this.watches.get(key) ?? [...this.watches.values()].find((w) => w.folder === folder);
     if (existing) return { ...existing.state };
+    const start = { folder, cancelled: false } as Start;
+    this.starting.set(key, start);
+    start.run = this.start(start, ac, folderInput, folder, key).finally(() => this.starting.delete(key));
+    return start.run;
+  }
+
+  /**
+   * The body of watch(). After every step that waits it checks whether unwatch or stopAll cancelled it; once rules
+   * may exist it removes what it added before rejecting, so a stop never leaves a half-armed watch behind.
+   */
+  private async start(start: Start, ac: Auditctl, folderInput: string, folder: string, key: string): Promise<WatchState> {
+    const stopped = `stopped before ${folder} was watched`;
+    const notYet = (): void => {
+      if (start.cancelled) throw new Error(stopped);
+    };
     const problem = await this.checkAuditd();
     if (problem) throw new Error(problem);
-    this.ensureTail();
+    notYet();
 
     const snapshot: SnapshotEntry[] = [];
     let unreadable = 0;
-    for await (const e of takeSnapshot(folder, () => unreadable++)) snapshot.push(e);
+    for await (const e of takeSnapshot(folder, () => unreadable++)) {
+      if (start.cancelled) break;
+      snapshot.push(e);
+    }
+    notYet();
     const rules = folderRules(folder, key);
     const w: Watch = {
       key,
@@ -467,25 +502,33 @@ export class WatchEngine {
     };
     w.analyzer = new Analyzer((item) => this.onItem(w, item), { settle: false, snapshot, filter: { keys: [key], all: true } });
     const status = parseAuditctlStatus((await ac.status()).stdout);
+    notYet();
     w.lostBase = Number(status.get('lost') ?? 0);
     if (folderInput !== folder) this.listener.note('info', `${folderInput} is ${folder}: watching the real path`);
     // Registered before the rules exist: the tail must hand it every record the rules produce.
+    this.ensureTail();
     this.watches.set(key, w);
     this.refreshNeedles();
-    const armed = await this.arm(w);
-    if (!armed.ok) {
-      await this.disarm(w);
-      this.watches.delete(key);
-      this.refreshNeedles();
-      throw new Error(`cannot watch ${folder}: auditctl refused the rule: ${armed.error}`);
+    const armed = await this.arm(w, () => !start.cancelled);
+    if (armed.ok && !start.cancelled) {
+      const mounts = mountPointsUnder(folder);
+      if (mounts.length > 0) {
+        w.mountWarning = `${mounts.length} mount point${mounts.length === 1 ? '' : 's'} inside (${mounts.slice(0, 3).join(', ')}${mounts.length > 3 ? ', …' : ''}): deletions on ${mounts.length === 1 ? 'it' : 'them'} are not covered`;
+      }
+      if (unreadable > 0) this.listener.note('warn', `${unreadable} entries of ${folder} could not be read for the inode snapshot`);
+      this.register();
+      await this.findLeftovers();
     }
-    const mounts = mountPointsUnder(folder);
-    if (mounts.length > 0) {
-      w.mountWarning = `${mounts.length} mount point${mounts.length === 1 ? '' : 's'} inside (${mounts.slice(0, 3).join(', ')}${mounts.length > 3 ? ', …' : ''}): deletions on ${mounts.length === 1 ? 'it' : 'them'} are not covered`;
+    if (!armed.ok || start.cancelled) {
+      // Refused or stopped part-way: what was added goes, and no "armed" is reported for a watch that never held.
+      const added = w.armed.size + w.uring.length;
+      const errors = await this.removeRules(w);
+      this.dropWatch(w);
+      const removal = errors.length > 0 ? `; removing its rules failed: ${errors.join('; ')}` : added > 0 ? `; ${added === 1 ? 'the rule it had added was' : `the ${added} rules it had added were`} removed` : '';
+      if (!armed.ok) throw new Error(`cannot watch ${folder}: auditctl refused the rule: ${armed.error}${removal}`);
+      this.listener.note(errors.length > 0 ? 'warn' : 'info', `${stopped} (key ${key})${removal}`);
+      throw new Error(`${stopped}${removal}`);
     }
-    if (unreadable > 0) this.listener.note('warn', `${unreadable} entries of ${folder} could not be read for the inode snapshot`);
-    this.register();
-    await this.findLeftovers();
     this.setState(w, 'armed', this.detail(w));
     this.listener.note('info', `watching ${folder} (key ${key}): ${w.state.message}`);
     return { ...w.state };
@@ -501,11 +544,14 @@ export class WatchEngine {
     return parts.join('; ');
   }
 
-  /** Adds every rule of the watch that is not in the kernel (identical rules already there count as added). */
-  private async arm(w: Watch, only?: SyscallRule['field']): Promise<{ ok: true } | { ok: false; error: string }> {
+  /**
+   * Adds every rule of the watch that is not in the kernel (identical rules already there count as added). Stops
+   * adding as soon as `live()` turns false (the watch is being stopped): the caller then removes what was added.
+   */
+  private async arm(w: Watch, live: () => boolean): Promise<{ ok: true } | { ok: false; error: string }> {
     const ac = this.requireAuditctl();
     for (const rule of w.rules) {
-      if (only && rule.field !== only) continue;
+      if (!live()) return { ok: true };
       const r = await ac.add(rule.args);
       if (!r.ok) return r;
       w.armed.add(rule);
@@ -515,7 +561,8 @@ export class WatchEngine {
       return { ok: true };
     }
     for (const field of ['path', 'dir'] as const) {
-      if ((only && field !== only) || w.uring.includes(field)) continue;
+      if (!live()) return { ok: true };
+      if (w.uring.includes(field)) continue;
       const r = await uringRule(this.python, 'add', field, w.folder, w.key);
       if (r.ok) {
         w.uring.push(field);
@@ -527,13 +574,13 @@ export class WatchEngine {
     return { ok: true };
   }
 
-  /** Deletes the watch's rules (all, or one field's); rules the kernel already dropped are fine. */
+  /** Deletes the rules the watch added (all, or one field's); rules the kernel already dropped are fine. */
   private async disarm(w: Watch, only?: SyscallRule['field']): Promise<string[]> {
     const errors: string[] = [];
     const ac = this.auditctl;
     if (!ac) return errors;
     for (const rule of [...w.rules].reverse()) {
-      if (only && rule.field !== only) continue;
+      if ((only && rule.field !== only) || !w.armed.has(rule)) continue;
       const r = await ac.delete(rule.args);
       if (r.ok) w.armed.delete(rule);
       else errors.push(r.error);
@@ -547,31 +594,60 @@ export class WatchEngine {
     return errors;
   }
 
-  /** Stops one watch: its rules removed (and checked gone), its last events sent. */
-  async unwatch(key: string): Promise<void> {
-    const w = this.watches.get(key);
-    if (!w) return;
-    this.stopRecheck(w);
+  /** Deletes every rule of the watch and checks none with its key is left (else removes them by key). */
+  private async removeRules(w: Watch): Promise<string[]> {
     const errors = await this.disarm(w);
-    const left = await this.remainingRules(key);
+    const left = await this.remainingRules(w.key);
     if (left > 0 && this.auditctl) {
       // Should not happen (every rule added is deleted above), but nothing of ours may stay behind.
       const listing = await this.auditctl.list();
-      if (prefixSafe(listing, key)) await this.auditctl.deleteAllWithKey(key);
-      errors.push(`${left} rule(s) with key ${key} survived their exact deletion and were removed by key`);
+      if (prefixSafe(listing, w.key)) await this.auditctl.deleteAllWithKey(w.key);
+      errors.push(`${left} rule(s) with key ${w.key} survived their exact deletion and were removed by key`);
     }
+    return errors;
+  }
+
+  /** Forgets a watch whose rules are gone; the tail stops with the last one. */
+  private dropWatch(w: Watch): void {
+    this.stopRecheck(w);
+    this.watches.delete(w.key);
+    this.refreshNeedles();
+    this.register();
+    this.stopTailIfIdle();
+  }
+
+  private stopTailIfIdle(): void {
+    if (this.watches.size > 0 || !this.tail) return;
+    this.tail.stop();
+    this.tail = undefined;
+  }
+
+  /**
+   * Stops one watch: its rules removed (and checked gone), its last events sent. A watch still starting is cancelled
+   * and removes what it added itself; a re-arm in flight stops at its next rule and is waited for, so every rule
+   * added is deleted exactly once. A second call for the same watch waits for the first.
+   */
+  async unwatch(key: string): Promise<void> {
+    const start = this.starting.get(key);
+    if (start) {
+      start.cancelled = true;
+      await start.run.catch(() => undefined);
+    }
+    const w = this.watches.get(key);
+    if (!w) return;
+    await (w.closing ??= this.close(w));
+  }
+
+  private async close(w: Watch): Promise<void> {
+    this.stopRecheck(w);
+    while (w.changing) await w.changing;
+    const errors = await this.removeRules(w);
     w.analyzer.idle();
     w.analyzer.finish();
     this.flushWatch(w);
-    this.watches.delete(key);
-    this.refreshNeedles();
-    this.register();
+    this.dropWatch(w);
     this.setState(w, 'stopped', errors.length > 0 ? errors.join('; ') : 'rules removed');
-    this.listener.note(errors.length > 0 ? 'warn' : 'info', `stopped watching ${w.folder} (key ${key})${errors.length > 0 ? `: ${errors.join('; ')}` : ''}`);
-    if (this.watches.size === 0 && this.tail) {
-      this.tail.stop();
-      this.tail = undefined;
-    }
+    this.listener.note(errors.length > 0 ? 'warn' : 'info', `stopped watching ${w.folder} (key ${w.key})${errors.length > 0 ? `: ${errors.join('; ')}` : ''}`);
   }
 
   /** How many rules with exactly this key the kernel still has. */
@@ -585,11 +661,20 @@ export class WatchEngine {
     }
   }
 
-  /** Removes every rule of every watch and stops. Safe to call more than once (signals may race). */
-  async stopAll(): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Removes every rule of every watch, those still starting included, and stops. Every caller (signals may race)
+   * gets the same promise: it resolves once nothing of ours is left in the kernel.
+   */
+  stopAll(): Promise<void> {
+    return (this.stopping ??= this.stopEverything());
+  }
+
+  private async stopEverything(): Promise<void> {
     this.stopped = true;
     if (this.statusTimer) clearInterval(this.statusTimer);
+    const starts = [...this.starting.values()];
+    for (const s of starts) s.cancelled = true;
+    await Promise.all(starts.map((s) => s.run.catch(() => undefined)));
     for (const key of [...this.watches.keys()]) {
       try {
         await this.unwatch(key);
@@ -654,18 +739,29 @@ export class WatchEngine {
 
   /** The folder is gone: its dir= rules with it (the kernel drops them; a moved folder's are deleted here). */
   private folderGone(w: Watch, how: string): void {
+    if (w.closing) return;
     w.recreatedBy = undefined;
     this.setState(w, 'folder-deleted', `${how}; waiting for it to be recreated`);
     this.listener.note('warn', `${w.folder}: ${how}`);
     // A moved folder keeps its dir= rule on the moved inode: remove it, it must watch the path again when re-armed.
-    void this.disarm(w, 'dir').then((errors) => {
+    void this.change(w, async () => {
+      const errors = await this.disarm(w, 'dir');
       if (errors.length > 0) this.listener.note('warn', `${w.folder}: ${errors.join('; ')}`);
-      this.startRecheck(w);
+    }).then(() => this.startRecheck(w));
+  }
+
+  /** Runs a change of the watch's rules after those before it: two never interleave, and unwatch waits for them. */
+  private change(w: Watch, job: () => Promise<void>): Promise<void> {
+    const next = (w.changing ?? Promise.resolve()).then(job).catch((err: unknown) => this.listener.note('error', `${w.folder}: ${(err as Error).message}`));
+    w.changing = next;
+    void next.finally(() => {
+      if (w.changing === next) w.changing = undefined;
     });
+    return next;
   }
 
   private startRecheck(w: Watch): void {
-    if (w.recheck || !this.watches.has(w.key)) return;
+    if (w.recheck || w.closing || !this.watches.has(w.key)) return;
     const timer = setInterval(() => this.checkRecreated(w), 100);
     let watcher: FSWatcher | undefined;
     try {
@@ -686,7 +782,7 @@ export class WatchEngine {
   }
 
   private checkRecreated(w: Watch): void {
-    if (w.state.state !== 'folder-deleted' || w.rearming || !w.recheck) return;
+    if (w.state.state !== 'folder-deleted' || w.changing || w.closing || !w.recheck) return;
     let isDir = false;
     try {
       isDir = lstatSync(w.folder).isDirectory();
@@ -694,12 +790,15 @@ export class WatchEngine {
       return;
     }
     if (!isDir) return;
-    w.rearming = this.rearm(w).finally(() => (w.rearming = undefined));
+    void this.change(w, () => this.rearm(w));
   }
 
+  /** Adds the rules again; stops at the next rule once unwatch began (it removes what was added). */
   private async rearm(w: Watch): Promise<void> {
     this.stopRecheck(w);
-    const r = await this.arm(w);
+    const live = (): boolean => !w.closing;
+    const r = await this.arm(w, live);
+    if (!live()) return;
     if (!r.ok) {
       this.setState(w, 'error', `folder recreated, but re-arming failed: ${r.error}`);
       this.listener.note('error', `${w.folder}: re-arming failed: ${r.error}`);
@@ -707,6 +806,7 @@ export class WatchEngine {
     }
     const entries: SnapshotEntry[] = [];
     for await (const e of takeSnapshot(w.folder, () => undefined)) entries.push(e);
+    if (!live()) return;
     w.ino = entries[0]?.inode ?? null;
     w.analyzer.addSnapshot(entries);
     this.setState(w, 're-armed', this.detail(w, `folder recreated${w.recreatedBy ? ` by ${w.recreatedBy}` : ''}; rules re-armed`));
@@ -715,7 +815,7 @@ export class WatchEngine {
 
   /** Catches a folder deleted or replaced while its events were not seen (lost, or between polls). */
   private verifyFolder(w: Watch): void {
-    if (w.state.state === 'folder-deleted' || w.rearming || w.state.state === 'stopped') return;
+    if (w.state.state === 'folder-deleted' || w.changing || w.closing || w.state.state === 'stopped') return;
     let ino: string | null = null;
     try {
       const st = lstatSync(w.folder, { bigint: true });
@@ -726,7 +826,7 @@ export class WatchEngine {
     if (ino === null) this.folderGone(w, 'folder no longer exists (its deletion was not seen in the log)');
     else if (w.ino !== null && ino !== w.ino) {
       // Replaced behind our back: the old dir= rule went with the old folder.
-      w.rearming = this.rearm(w).finally(() => (w.rearming = undefined));
+      void this.change(w, () => this.rearm(w));
     }
   }
 }
