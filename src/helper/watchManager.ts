@@ -324,6 +324,11 @@ export class WatchManager implements vscode.Disposable {
       if (e && e.state.state === 'starting') this.entries.delete(key);
       this.publish();
       if (err instanceof Cancelled) return false;
+      // Stopped (Stop Watching, the window closing) while its rules were going in: the helper removed them; no error.
+      if (/^stopped before /.test(errorText(err))) {
+        log.info(`watch ${folder}: ${errorText(err)}`);
+        return false;
+      }
       log.error(`watch ${folder}: ${errorText(err)}`);
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not watch {0}: {1}', folder, errorText(err)));
       return false;
