@@ -95,6 +95,8 @@ const CONTEXT_ROWS = 3;
 /** A filtered view: the matching lines' offsets, in file order. */
 let filter: { id: number; offsets: number[]; top: number; done: boolean; scanned: number; total: number } | null = null;
 const cache = new Map<number, LogLine>();
+/** Line numbers of the cached lines (filtered view), where the host's index had them. */
+const cacheLineNos = new Map<number, number>();
 let cacheWanted = new Set<number>();
 let cacheLoading = false;
 
@@ -351,7 +353,7 @@ function render(): void {
       }
       const line = cache.get(off);
       if (!line) want.push(off);
-      renderLine(row, line, null, null);
+      renderLine(row, line, cacheLineNos.get(off) ?? null, null);
     }
     if (want.length) loadCache(want);
   } else {
@@ -572,8 +574,16 @@ function loadCache(offsets: number[]): void {
   const reqId = nextId++;
   request<Extract<HostMessage, { type: 'linesAt' }>>({ type: 'getLinesAt', reqId, offsets: batch }, (a) => {
     cacheLoading = false;
-    for (const l of a.lines) cache.set(l.offset, l);
-    while (cache.size > MAX_CACHE) cache.delete(cache.keys().next().value as number);
+    a.lines.forEach((l, i) => {
+      cache.set(l.offset, l);
+      const n = a.lineNos[i];
+      if (n !== null && n !== undefined) cacheLineNos.set(l.offset, n);
+    });
+    while (cache.size > MAX_CACHE) {
+      const old = cache.keys().next().value as number;
+      cache.delete(old);
+      cacheLineNos.delete(old);
+    }
     render();
     if (cacheWanted.size > 0) loadCache([]);
   });
@@ -596,6 +606,7 @@ function startFilter(): void {
   if (filter) post({ type: 'cancelFilter', filterId: filter.id });
   filter = { id: nextId++, offsets: [], top: 0, done: false, scanned: 0, total: size };
   cache.clear();
+  cacheLineNos.clear();
   post({ type: 'filter', filterId: filter.id, keys, types });
   app.classList.add('filtered');
   render();

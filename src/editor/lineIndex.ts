@@ -100,6 +100,44 @@ export class LineIndex {
     return n + 1;
   }
 
+  /**
+   * The line numbers of many line starts at once (a filtered screen): in offset order, each counted on from the one
+   * before it when that is nearer than its checkpoint, so a screen of nearby lines costs one short read, not one per
+   * line. Null where the index has not got there yet.
+   */
+  async linesOf(offsets: readonly number[]): Promise<(number | null)[]> {
+    const out: (number | null)[] = new Array(offsets.length).fill(null);
+    const order = offsets.map((o, i) => [o, i] as const).sort((a, b) => a[0] - b[0]);
+    let at = -1;
+    let line = 0;
+    for (const [offset, i] of order) {
+      if (offset > this.scanned) break;
+      const k = Math.min(Math.floor(this.lineCountBefore(offset) / STEP), this.checkpoints.length - 1);
+      const cp = this.checkpoints[k];
+      if (at < 0 || at < cp || at > offset) {
+        at = cp;
+        line = k * STEP;
+      }
+      const buf = await this.src.read(at, offset - at);
+      for (let j = buf.indexOf(10); j >= 0; j = buf.indexOf(10, j + 1)) line++;
+      at = offset;
+      out[i] = line + 1;
+    }
+    return out;
+  }
+
+  /** A lower bound on the lines before `offset`: the checkpoint at or before it, times STEP. */
+  private lineCountBefore(offset: number): number {
+    let lo = 0;
+    let hi = this.checkpoints.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.checkpoints[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo * STEP;
+  }
+
   /** The byte offset of 1-based line `line`, or null when the index has not got there yet. */
   async offsetOf(line: number): Promise<number | null> {
     const target = line - 1;

@@ -88,7 +88,7 @@ export type HostMessage =
     }
   | { type: 'error'; message: string; detail?: string }
   | ({ type: 'lines'; reqId: number } & LinesPage)
-  | { type: 'linesAt'; reqId: number; lines: LogLine[] }
+  | { type: 'linesAt'; reqId: number; lines: LogLine[]; /** 1-based, aligned with `lines`; null where not indexed yet. */ lineNos: (number | null)[] }
   | { type: 'size'; size: number }
   | { type: 'reset'; size: number; reason: 'rotated' | 'truncated' }
   | { type: 'index'; lines: number; bytes: number; done: boolean }

@@ -281,7 +281,11 @@ class ViewerSession implements DocumentListener {
         return;
       }
       case 'getLinesAt':
-        this.post({ type: 'linesAt', reqId: m.reqId, lines: await linesAt(src, m.offsets.slice(0, MAX_PAGE_LINES)) });
+      {
+        const offsets = m.offsets.slice(0, MAX_PAGE_LINES);
+        const [lines, lineNos] = await Promise.all([linesAt(src, offsets), this.doc.index ? this.doc.index.linesOf(offsets) : offsets.map(() => null)]);
+        this.post({ type: 'linesAt', reqId: m.reqId, lines, lineNos });
+      }
         return;
       case 'search': {
         this.searches.abortAll();

@@ -284,10 +284,16 @@ describe('audit logs in code-server', { timeout: 12 * 60_000 }, () => {
   check('filters by record type and follows a growing log', async () => {
     const frame = await viewerFrame(page);
     const log = path.join(server.workspace, 'audit.log');
-    const proctitles = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('type=PROCTITLE'));
+    const all = readFileSync(log, 'utf8').split('\n');
+    const proctitles = all.filter((l) => l.startsWith('type=PROCTITLE'));
     await frame.locator('.filter-types').fill('PROCTITLE');
     await frame.locator('.filter-btn').click();
-    const filtered = await waitForRows(page, (r) => r.filter((x: ViewerRow) => x.offset !== null).length === proctitles.length);
+    // Each filtered row keeps its own line number in the gutter.
+    const want = all.flatMap((l, i) => (l.startsWith('type=PROCTITLE') ? [String(i + 1)] : []));
+    const filtered = await waitForRows(page, (r) => {
+      const shown = r.filter((x: ViewerRow) => x.offset !== null);
+      return shown.length === proctitles.length && shown.every((x, i) => x.gutter === want[i]);
+    });
     assert.deepEqual(
       filtered.filter((x) => x.offset !== null).map((x) => x.text),
       proctitles,

@@ -132,6 +132,14 @@ describe('viewer host', () => {
       assert.equal(await index.lineOf(log.offsets[k]), k + 1, `line of offset ${log.offsets[k]}`);
       assert.equal(await index.offsetOf(k + 1), log.offsets[k], `offset of line ${k + 1}`);
     }
+    // Many at once (a filtered screen), in any order, near and far apart, repeated: each its own line number.
+    const ks = [5000, 1, 1025, 1024, 1023, 5001, 5003, 0, log.lines.length - 1, 5001, 2047, 2048];
+    assert.deepEqual(await index.linesOf(ks.map((k) => log.offsets[k])), ks.map((k) => k + 1));
+  });
+
+  it('has no line numbers before indexing got there (a filtered screen shows them once it has)', async () => {
+    const index = new LineIndex(src, () => undefined);
+    assert.deepEqual(await index.linesOf([log.offsets[0], log.offsets[5000]]), [1, null]);
   });
 
   it('searches text case-insensitively by default and streams every hit in file order', async () => {
