@@ -403,7 +403,7 @@ function renderScrollbar(): void {
 function renderStatus(): void {
   const parts: string[] = [fileName, fmtBytes(size)];
   if (filter) {
-    parts.push(fmt(S.filtered, filter.offsets.length) + (filter.done ? '' : ` · ${fmt(S.filtering, pct(filter.scanned, filter.total))}`));
+    parts.push(fmt(S.filtered, filter.offsets.length.toLocaleString()) + (filter.done ? '' : ` · ${fmt(S.filtering, pct(filter.scanned, filter.total))}`));
   } else {
     const l = lines[top];
     if (l) parts.push(`@${l.offset} (${size > 0 ? ((100 * l.offset) / size).toFixed(1) : '0'}%)`);
@@ -643,8 +643,8 @@ function startSearch(): void {
   if (search && !search.done) post({ type: 'cancelSearch', searchId: search.id });
   let mode = modeSelect.value as SearchMode;
   let q = query;
-  // /…/ in text mode is a regex, as the placeholder says.
-  if (mode === 'text' && q.length > 2 && q.startsWith('/') && q.endsWith('/')) {
+  // /…/ is a regex, as the placeholder says: in text mode, and in regex mode the slashes are not part of it.
+  if ((mode === 'text' || mode === 'regex') && q.length > 2 && q.startsWith('/') && q.endsWith('/')) {
     mode = 'regex';
     q = q.slice(1, -1);
   }

@@ -99,6 +99,14 @@ export function displayText(t: string): string {
   return /[\s"']/.test(v) || v === '' ? `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : v;
 }
 
+/**
+ * A decoded name in quotes for a hover: bidi and control characters made visible, and the text's own escapes (`\xNN`
+ * for a byte that is not UTF-8, `\\` for a real backslash) kept as they are, not escaped a second time.
+ */
+export function quotedText(t: string): string {
+  return `"${visible(t).replace(/"/g, '\\"')}"`;
+}
+
 /** Shell-like quoting of one argument for display: bare when it is plain, else single-quoted. */
 export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -338,7 +346,7 @@ export function explainValue(field: string, value: string, ctx: LineContext, ids
       const argv = argvOf(b);
       return {
         short: argv.map((a) => shellQuote(visible(a))).join(' '),
-        detail: [`command line (${argv.length} argument${argv.length === 1 ? '' : 's'}${b.length >= 128 ? ', cut at 128 bytes' : ''}):`, ...argv.map((a, i) => `argv[${i}] = ${JSON.stringify(a)}`)],
+        detail: [`command line (${argv.length} argument${argv.length === 1 ? '' : 's'}${b.length >= 128 ? ', cut at 128 bytes' : ''}):`, ...argv.map((a, i) => `argv[${i}] = ${quotedText(a)}`)],
       };
     }
     case 'key': {
@@ -359,7 +367,7 @@ export function explainValue(field: string, value: string, ctx: LineContext, ids
   if (id) {
     const how = id.source === 'local' ? ' (from this machine’s /etc/passwd or /etc/group; the log may come from another machine)' : '';
     const kind = idFieldKind(field) === 'user' ? 'user' : 'group';
-    return { short: id.name, detail: [value === String(AUID_UNSET) ? `${field} unset (4294967295): no login user` : `${field} ${value} = ${kind} ${JSON.stringify(id.name)}${how}`] };
+    return { short: id.name, detail: [value === String(AUID_UNSET) ? `${field} unset (4294967295): no login user` : `${field} ${value} = ${kind} ${quotedText(id.name)}${how}`] };
   }
   if (/^a[0-3]$/.test(field) && isAtFdcwd(value)) {
     const sc = lineSyscall(ctx);
@@ -367,10 +375,12 @@ export function explainValue(field: string, value: string, ctx: LineContext, ids
     const arg = Number(field[1]);
     if (sem && (sem.dirfdArg === arg || sem.newDirfdArg === arg)) return { short: 'AT_FDCWD', detail: [`${field} = AT_FDCWD: the name is relative to the current directory (CWD record)`] };
   }
+  // A SYSCALL record's a0–a3 are the call's arguments in hex (pointers, flags), never text; EXECVE's a0… are argv.
+  if (/^a[0-3]$/.test(field) && ctx.parsed.header?.type !== 'EXECVE') return null;
   const bytes = untrustedValueBytes(field, value);
   if (bytes && !value.startsWith('"')) {
     const t = bytesText(bytes);
-    return { short: displayText(t), detail: [`${field} (hex-encoded: it has spaces, quotes, control or non-ASCII bytes):`, JSON.stringify(t)] };
+    return { short: displayText(t), detail: [`${field} (hex-encoded: it has spaces, quotes, control or non-ASCII bytes):`, quotedText(t)] };
   }
   return null;
 }

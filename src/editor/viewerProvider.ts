@@ -313,8 +313,13 @@ class ViewerSession implements DocumentListener {
         const t = m.target.trim();
         let offset: number | null = null;
         let error: string | undefined;
-        if (/^@\s*(0x[0-9a-f]+|\d+)$/i.test(t)) offset = Number(t.slice(1).trim());
-        else if (/^:\s*\d+$/.test(t)) {
+        if (/^@\s*(0x[0-9a-f]+|\d+)$/i.test(t)) {
+          offset = Number(t.slice(1).trim());
+          if (offset >= (await src.size())) {
+            offset = null;
+            error = vscode.l10n.t('The log is shorter than that.');
+          }
+        } else if (/^:\s*\d+$/.test(t)) {
           offset = await this.doc.offsetOfLine(Number(t.slice(1).trim()));
           if (offset === null) error = vscode.l10n.t('The log has fewer lines.');
         } else {

@@ -123,7 +123,10 @@ export class WatchManager implements vscode.Disposable {
     const forget = vscode.l10n.t('Forget Them');
     const names = saved.map((s) => path.basename(s.folder)).join(', ');
     const choice = await vscode.window.showInformationMessage(
-      vscode.l10n.t('Audit Lens was watching {0} folder(s) for deletions before this window reloaded ({1}). Resume watching? Your password is asked once.', saved.length, names),
+      // As root the helper starts without a password (see launch.ts).
+      process.getuid?.() === 0
+        ? vscode.l10n.t('Audit Lens was watching {0} folder(s) for deletions before this window reloaded ({1}). Resume watching?', saved.length, names)
+        : vscode.l10n.t('Audit Lens was watching {0} folder(s) for deletions before this window reloaded ({1}). Resume watching? Your password is asked once.', saved.length, names),
       resume,
       forget,
     );

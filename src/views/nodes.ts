@@ -192,7 +192,9 @@ export function present(node: ModelNode, model: TreeModel, now: number): ItemSpe
         o.origin.kind === 'watch'
           ? o.watch?.state === 'error' || o.watch?.state === 'folder-deleted'
             ? { id: 'eye-closed', color: 'editorWarning.foreground' }
-            : { id: 'eye' }
+            : !o.watch || o.watch.state === 'stopped'
+              ? { id: 'eye-closed' }
+              : { id: 'eye' }
           : o.origin.kind === 'search'
             ? { id: 'search' }
             : { id: 'file' };

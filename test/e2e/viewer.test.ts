@@ -237,6 +237,13 @@ describe('audit logs in code-server', { timeout: 12 * 60_000 }, () => {
     // The results pane closes with its own × (one click, running or done).
     await frame.locator('.results .close-results').click();
     await frame.locator('.results.hidden').waitFor({ state: 'attached', timeout: 5000 });
+    // In regex mode too, /…/ is the pattern between the slashes (as the placeholder writes it).
+    await frame.locator('select.mode').selectOption('regex');
+    await frame.locator('.search-input').fill('/bench_[k]/');
+    await frame.locator('.search-input').press('Enter');
+    await frame.locator('.results .hit').first().waitFor({ timeout: 20_000 });
+    await frame.locator('.results .close-results').click();
+    await frame.locator('select.mode').selectOption('text');
   });
 
   check('lands on a line when the open command gives one (Reveal Raw Records)', async () => {
@@ -263,6 +270,12 @@ describe('audit logs in code-server', { timeout: 12 * 60_000 }, () => {
     await frame.locator('.goto-input').fill(typed);
     await frame.locator('.goto-input').press('Enter');
     await waitForRows(page, (r) => r.some((x) => x.offset === expectedOffset && x.classes.includes('target')));
+    // A byte offset past the end is refused with a reason; the rows stay where they were.
+    await frame.locator('.goto-input').fill(`@${statSync(big).size + 1000}`);
+    await frame.locator('.goto-input').press('Enter');
+    await frame.locator('.goto-input.invalid').waitFor({ timeout: 10_000 });
+    assert.match((await frame.locator('.goto-input').getAttribute('title')) ?? '', /shorter/);
+    await waitForRows(page, (r) => r.some((x) => x.offset === expectedOffset));
   });
 
   check('shows a recorded hostile file name as text in the interpreted view and runs nothing', async () => {

@@ -50,10 +50,31 @@ describe('explaining record values', () => {
     const p = hostileEvent().find((l) => l.includes('nametype=DELETE'))!;
     const ctx = lineContext(p);
     const e = explainValue('name', ctx.raw.get('name')!, ctx)!;
-    assert.equal(e.detail[1], JSON.stringify(hostilePath));
+    assert.equal(e.detail[1], `"${hostilePath.replace(/"/g, '\\"')}"`);
     assert.equal(e.short, JSON.stringify(hostilePath).replace(/^"|"$/g, '"'));
     // The interpreted view shows it as text, quoted (it has spaces).
     assert.ok(interpretedSegments(p).some((s) => s.text === `"${hostilePath}"`));
+  });
+
+  it('leaves a SYSCALL argument made of digits a number (a pointer), and decodes an EXECVE argument written in hex', () => {
+    const sys = 'type=SYSCALL msg=audit(1767225600.000:1000): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=564874125380 a2=0 a3=7fbafa301f80 items=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm="rm" exe="/usr/bin/rm" key="k"';
+    const ctx = lineContext(sys);
+    assert.equal(explainValue('a1', '564874125380', ctx), null);
+    assert.ok(interpretedSegments(sys).some((x) => x.text.includes('564874125380')), 'shown as written in the interpreted view');
+    assert.equal(explainValue('a0', 'ffffff9c', ctx)?.short, 'AT_FDCWD');
+    const execve = 'type=EXECVE msg=audit(1767225600.000:1001): argc=2 a0="rm" a1=3132';
+    assert.equal(explainValue('a1', '3132', lineContext(execve))?.short, '12');
+  });
+
+  it('shows a name that is not UTF-8 and holds a bidi override as it is: \\xNN once, the override visible', () => {
+    const p = hostileEvent().find((l) => l.includes('nametype=DELETE'))!;
+    // bad_<0xFF>_byte<U+202E>txt.exe: it would show as "bad_…_byteexe.txt" if the override were rendered.
+    const hex = Buffer.concat([Buffer.from('bad_'), Buffer.from([0xff]), Buffer.from('_byte\u202etxt.exe', 'utf8')]).toString('hex').toUpperCase();
+    const line = p.replace(/ name=\S+/, ` name=${hex}`);
+    const ctx = lineContext(line);
+    const e = explainValue('name', ctx.raw.get('name')!, ctx)!;
+    assert.equal(e.detail[1], '"bad_\\xFF_byte\\u202etxt.exe"');
+    assert.ok(!e.detail.join('\n').includes('\u202e') && !e.short.includes('\u202e'), 'no raw override');
   });
 
   it('names syscall numbers per arch and errnos, as the ENRICHED part auditd wrote does', () => {

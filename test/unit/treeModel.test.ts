@@ -308,6 +308,12 @@ describe('live updates through the sink', () => {
     // The folder's name leads (a narrow sidebar cuts the end); where it is follows in the description.
     assert.equal(present(w, m, now).label, 'data');
     assert.equal(present(w, m, now).description, 'no deletions yet · watching · in /srv');
+    assert.equal(present(w, m, now).icon?.id, 'eye');
+    // A stopped watch's row stays (its events do) but no longer looks watched.
+    m.watches([{ ...watch, state: 'stopped' }]);
+    const stopped = m.children().find((n) => n.type === 'origin' && n.origin.origin.kind === 'watch')!;
+    assert.equal(present(stopped, m, now).icon?.id, 'eye-closed');
+    m.watches([watch]);
     m.health([]);
     assert.equal(m.children()[0].type, 'diagnostic');
   });
