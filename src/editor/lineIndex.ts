@@ -86,13 +86,7 @@ export class LineIndex {
   /** The 1-based number of the line starting at `offset`, or null when the index has not got there yet. */
   async lineOf(offset: number): Promise<number | null> {
     if (offset > this.scanned) return null;
-    let lo = 0;
-    let hi = this.checkpoints.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.checkpoints[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
+    const lo = this.checkpointAt(offset);
     const from = this.checkpoints[lo];
     const buf = await this.src.read(from, offset - from);
     let n = lo * STEP;
@@ -112,7 +106,7 @@ export class LineIndex {
     let line = 0;
     for (const [offset, i] of order) {
       if (offset > this.scanned) break;
-      const k = Math.min(Math.floor(this.lineCountBefore(offset) / STEP), this.checkpoints.length - 1);
+      const k = this.checkpointAt(offset);
       const cp = this.checkpoints[k];
       if (at < 0 || at < cp || at > offset) {
         at = cp;
@@ -126,8 +120,8 @@ export class LineIndex {
     return out;
   }
 
-  /** A lower bound on the lines before `offset`: the checkpoint at or before it, times STEP. */
-  private lineCountBefore(offset: number): number {
+  /** The index of the last checkpoint at or before `offset` (checkpoint k starts line k*STEP). */
+  private checkpointAt(offset: number): number {
     let lo = 0;
     let hi = this.checkpoints.length - 1;
     while (lo < hi) {
@@ -135,7 +129,7 @@ export class LineIndex {
       if (this.checkpoints[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return lo * STEP;
+    return lo;
   }
 
   /** The byte offset of 1-based line `line`, or null when the index has not got there yet. */
