@@ -102,9 +102,9 @@ export function eventTable(e: AuditEvent, utc: boolean, color: boolean): string 
   const lines = [`${c(ESC.dim, formatTime(e.timeMs, utc))}  ${c(actionColor, verb(e))}  ${c(ESC.dim, e.id)}`];
   for (const o of e.objects) {
     const mark = o.confidence === 'exact' ? ' ' : o.confidence === 'rebuilt' ? '~' : '?';
-    const path = visible(o.path ?? '(unknown path)');
+    const path = o.path ?? '(unknown path)';
     let line = `  ${mark} ${o.role.padEnd(11)} ${o.confidence === 'uncertain' ? c(ESC.dim, path) : c(ESC.bold, path)}`;
-    if (o.seenAs) line += c(ESC.dim, `  (seen as ${visible(o.seenAs)})`);
+    if (o.seenAs) line += c(ESC.dim, `  (seen as ${o.seenAs})`);
     if (o.confidence === 'uncertain' && o.note) line += c(ESC.dim, `  [${o.note}]`);
     lines.push(line);
   }
@@ -115,14 +115,14 @@ export function eventTable(e: AuditEvent, utc: boolean, color: boolean): string 
     p.ppid !== null ? `ppid ${p.ppid}` : null,
     `user ${p.user ?? p.uid ?? '?'}`,
     p.loginUser || p.auid !== null ? `login ${p.loginUser ?? p.auid}` : null,
-    p.cwd ? `cwd ${visible(p.cwd)}` : null,
+    p.cwd ? `cwd ${p.cwd}` : null,
     p.container && p.container !== 'host' ? `container ${p.container.slice(0, 12)}${p.containerRuntime ? ` (${p.containerRuntime})` : ''}` : null,
     e.keys.length ? `key ${e.keys.join(',')}` : null,
   ]
     .filter(Boolean)
     .join(', ');
   lines.push(`    by ${visible(who)}`);
-  if (p.argv) lines.push(c(ESC.dim, `    $ ${visible(p.argv.join(' '))}`));
+  if (p.argv) lines.push(c(ESC.dim, `    $ ${p.argv.join(' ')}`));
   if (p.parents?.length) lines.push(c(ESC.dim, `    parents: ${p.parents.map((x) => `${x.comm ?? '?'}(${x.pid})`).join(' ← ')}`));
   return lines.join('\n');
 }

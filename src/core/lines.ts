@@ -162,7 +162,8 @@ export async function expandInputs(inputs: string[]): Promise<{ groups: string[]
         const set = path.resolve(input).replace(/\.\d+$/, '');
         const group = sets.get(set);
         if (group) {
-          if (!group.includes(input)) group.push(input);
+          // Named twice (`audit.log ./audit.log`): read once.
+          if (!group.some((f) => path.resolve(f) === path.resolve(input))) group.push(input);
         } else {
           const g = [input];
           sets.set(set, g);

@@ -85,13 +85,7 @@ export class LineIndex {
 
   /** The 1-based number of the line starting at `offset`, or null when the index has not got there yet. */
   async lineOf(offset: number): Promise<number | null> {
-    if (offset > this.scanned) return null;
-    const lo = this.checkpointAt(offset);
-    const from = this.checkpoints[lo];
-    const buf = await this.src.read(from, offset - from);
-    let n = lo * STEP;
-    for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) n++;
-    return n + 1;
+    return (await this.linesOf([offset]))[0];
   }
 
   /**
@@ -108,7 +102,7 @@ export class LineIndex {
       if (offset > this.scanned) break;
       const k = this.checkpointAt(offset);
       const cp = this.checkpoints[k];
-      if (at < 0 || at < cp || at > offset) {
+      if (at < cp) {
         at = cp;
         line = k * STEP;
       }

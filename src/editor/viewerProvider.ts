@@ -280,13 +280,12 @@ class ViewerSession implements DocumentListener {
         }
         return;
       }
-      case 'getLinesAt':
-      {
+      case 'getLinesAt': {
         const offsets = m.offsets.slice(0, MAX_PAGE_LINES);
-        const [lines, lineNos] = await Promise.all([linesAt(src, offsets), this.doc.index ? this.doc.index.linesOf(offsets) : offsets.map(() => null)]);
+        const [lines, lineNos] = await Promise.all([linesAt(src, offsets), this.doc.index!.linesOf(offsets)]);
         this.post({ type: 'linesAt', reqId: m.reqId, lines, lineNos });
-      }
         return;
+      }
       case 'search': {
         this.searches.abortAll();
         let matcher;

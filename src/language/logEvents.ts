@@ -64,13 +64,13 @@ export function eventTitle(ev: LogEvent, lineAt: (n: number) => string): string 
     parts.push(`${sys.type}${name ? ` ${name}` : ''}${ctx.raw.get('success') === 'no' ? ` ✗ ${ctx.enriched.get('EXIT') ?? ctx.raw.get('exit') ?? ''}`.trimEnd() : ''}`);
     // The program as the Audit Events tree names it: the exe's file name (comm is cut at 15 bytes and settable by the
     // process), else comm.
-    const exe = ctx.raw.get('exe');
-    const exeBytes = exe ? untrustedValueBytes('exe', exe) : null;
-    const exeName = exeBytes ? bytesText(exeBytes).replace(/^.*\//, '') : '';
-    const comm = ctx.raw.get('comm');
-    const commBytes = comm ? untrustedValueBytes('comm', comm) : null;
-    if (exeName) parts.push(displayText(exeName));
-    else if (commBytes) parts.push(displayText(bytesText(commBytes)));
+    const text = (field: string): string => {
+      const v = ctx.raw.get(field);
+      const b = v ? untrustedValueBytes(field, v) : null;
+      return b ? bytesText(b) : '';
+    };
+    const program = text('exe').replace(/^.*\//, '') || text('comm');
+    if (program) parts.push(displayText(program));
     const key = ctx.raw.get('key');
     const keyBytes = key ? untrustedValueBytes('key', key) : null;
     if (keyBytes) parts.push(`key ${displayText(bytesText(keyBytes).split('\x01').join(','))}`);
