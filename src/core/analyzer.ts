@@ -73,6 +73,8 @@ interface Held {
 }
 
 const MAX_KEPT_DIAGNOSTICS = 1000;
+/** Slots of the skipped-lines tail's serial counter (a power of two). */
+const TAIL_SLOTS = 1024;
 /** Lines the head of a split reads past its boundary at most (see SplitPart). */
 const HEAD_READ_ON = 65_536;
 
@@ -114,8 +116,13 @@ export class Analyzer {
   private readonly wantedIds = new Map<number, { time: number; node: string | null }[]>();
   private readonly wantedRing = new Float64Array(8192).fill(-1);
   private wantedNext = 0;
-  /** Serials of the lines in `tail`, with how many: the tail is searched only for an event it holds. */
-  private readonly tailSerials = new Map<number, number>();
+  /** How many lines of `tail` have a serial in each slot (serial & TAIL_SLOTS-1): the tail is searched only when one may be there. */
+  private readonly tailSlots = new Uint16Array(TAIL_SLOTS);
+  /** The read buffer whose key hits were found last, and whether it is all ASCII (no per-line UTF-8 check needed). */
+  private scannedBuf: Buffer | null = null;
+  private scannedAscii = true;
+  /** The buffer the last skipped line came from: within one buffer, an event skipped once stays skipped. */
+  private skipBuf: Buffer | null = null;
   private readonly hitHeader = newHeader();
   private skipSerial = -1;
   private skipTime = -1;
@@ -181,16 +188,28 @@ export class Analyzer {
       return;
     }
     // Key-filtered run: the events that carry a wanted key are found per read buffer with indexOf; records of
-    // other events are only counted (and their serials tracked), never built.
-    this.findWanted(buf);
+    // other events are only counted (and their serials tracked), never built. This runs for every line of the log:
+    // nothing here allocates, and the records of one skipped event after the first cost a header parse.
+    if (buf !== this.scannedBuf) {
+      this.findWanted(buf);
+      this.scannedBuf = buf;
+      this.scannedAscii = this.isAsciiChunk(buf);
+    }
     const h = this.header;
-    if (!parseHeaderBytes(buf, start, end, h) || this.isWanted(h.node, h.time, h.serial)) {
+    if (!parseHeaderBytes(buf, start, end, h)) {
+      this.accept(null, buf, start, end, null, truncated, file, line, offset);
+      return;
+    }
+    const same = h.serial === this.skipSerial && h.time === this.skipTime && h.node === this.skipNode;
+    // Wantedness changes only when a new buffer's key hits are found: within one buffer, the same event is skipped.
+    if (!(same && this.skipBuf === buf) && this.isWanted(h.node, h.time, h.serial)) {
       this.accept(parseRecordBytes(buf, start, end, file, line, offset, truncated), buf, start, end, null, truncated, file, line, offset);
       return;
     }
+    this.skipBuf = buf;
     this.records++;
-    if (!this.isAsciiChunk(buf)) this.checkUtf8(buf, start, end, { file, line, offset });
-    if (h.serial !== this.skipSerial || h.time !== this.skipTime || h.node !== this.skipNode) {
+    if (!this.scannedAscii) this.checkUtf8(buf, start, end, { file, line, offset });
+    if (!same) {
       this.skipSerial = h.serial;
       this.skipTime = h.time;
       this.skipNode = h.node;
@@ -200,7 +219,7 @@ export class Analyzer {
     // Kept briefly: an event whose key-bearing record comes in the next read buffer gets these back.
     const t = this.tail[this.tailNext];
     if (t.buf !== null) this.untail(t);
-    this.tailSerials.set(h.serial, (this.tailSerials.get(h.serial) ?? 0) + 1);
+    this.tailSlots[h.serial & (TAIL_SLOTS - 1)]++;
     t.buf = buf;
     t.start = start;
     t.end = end;
@@ -241,7 +260,7 @@ export class Analyzer {
       this.wantedRing[this.wantedNext] = h.serial;
       this.wantedNext = (this.wantedNext + 1) % this.wantedRing.length;
       // Records of this event already skipped at the end of the previous buffer come back now.
-      if (!this.tailSerials.has(h.serial)) continue;
+      if (this.tailSlots[h.serial & (TAIL_SLOTS - 1)] === 0) continue;
       for (let k = 0; k < this.tail.length; k++) {
         const t = this.tail[(this.tailNext + k) % this.tail.length];
         if (t.buf === null || t.serial !== h.serial || t.time !== h.time || t.node !== h.node) continue;
@@ -281,9 +300,7 @@ export class Analyzer {
 
   private untail(t: TailLine): void {
     t.buf = null;
-    const n = (this.tailSerials.get(t.serial) ?? 1) - 1;
-    if (n <= 0) this.tailSerials.delete(t.serial);
-    else this.tailSerials.set(t.serial, n);
+    this.tailSlots[t.serial & (TAIL_SLOTS - 1)]--;
   }
 
   private accept(
@@ -317,6 +334,8 @@ export class Analyzer {
     });
     this.asciiChunks.delete(buf);
     this.keyHits.delete(buf);
+    if (this.scannedBuf === buf) this.scannedBuf = null;
+    if (this.skipBuf === buf) this.skipBuf = null;
     for (const t of this.tail) if (t.buf === buf) this.untail(t);
   }
 

@@ -18,10 +18,16 @@ const TABLE_BITS = 12;
 const TABLE_MASK = (1 << TABLE_BITS) - 1;
 const BY_HASH = new Int16Array(1 << TABLE_BITS);
 
+/**
+ * A key's slot from its length, first and last two bytes: no multiply per byte in the tokenizer's inner loop. The
+ * names we track do not collide (fieldId checks); any other key that lands on a tracked slot fails `sameKey`.
+ */
+function slotOf(len: number, c0: number, c1: number, cl: number): number {
+  return (len * 1021 + c0 * 257 + c1 * 67 + cl * 13) & TABLE_MASK;
+}
+
 function hashRange(buf: Uint8Array, s: number, e: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-  return h;
+  return slotOf(e - s, buf[s], e - s > 1 ? buf[s + 1] : 0, buf[e - 1]);
 }
 
 /** Registers a field name and returns its id (call at module load, once per name). */
@@ -140,9 +146,7 @@ function tokenize(buf: Uint8Array, s: number, e: number, inPayload: boolean, sto
       break;
     }
     const k0 = i;
-    let h = 0x811c9dc5 | 0;
     while (c !== 61 /* = */ && c !== 32 && c !== 29) {
-      h = Math.imul(h ^ c, 0x01000193);
       if (++i >= e) break;
       c = buf[i];
     }
@@ -174,7 +178,8 @@ function tokenize(buf: Uint8Array, s: number, e: number, inPayload: boolean, sto
       while (j < e && (c = buf[j]) !== 32 && c !== 29) j++;
       v1 = j;
     }
-    const slot = BY_HASH[h & TABLE_MASK];
+    const klen = i - k0;
+    const slot = klen > 0 ? BY_HASH[slotOf(klen, buf[k0], klen > 1 ? buf[k0 + 1] : 0, buf[i - 1])] : 0;
     last = -1;
     if (slot !== 0) {
       const id = slot - 1;
@@ -208,12 +213,12 @@ function range(id: number): boolean {
   return gen[id] === cur;
 }
 
-function isNullToken(s: number, e: number): boolean {
+function isNullToken(s: number, e: number, b: Uint8Array = B): boolean {
   const n = e - s;
-  if (n === 1) return B[s] === 63; /* ? */
-  if (n === 6 && B[s] === 40 && B[s + 5] === 41) {
+  if (n === 1) return b[s] === 63; /* ? */
+  if (n === 6 && b[s] === 40 && b[s + 5] === 41) {
     // (null) / (none)
-    return (B[s + 1] === 110 && B[s + 2] === 117 && B[s + 3] === 108 && B[s + 4] === 108) || (B[s + 1] === 110 && B[s + 2] === 111 && B[s + 3] === 110 && B[s + 4] === 101);
+    return (b[s + 1] === 110 && b[s + 2] === 117 && b[s + 3] === 108 && b[s + 4] === 108) || (b[s + 1] === 110 && b[s + 2] === 111 && b[s + 3] === 110 && b[s + 4] === 101);
   }
   return false;
 }
@@ -334,44 +339,31 @@ let hexScratch = Buffer.allocUnsafe(4096);
  * anything else is taken as is. False for `(null)` / `(none)` or a missing field.
  */
 export function decode(id: number): boolean {
-  if (!range(id)) return false;
-  const s = vs[id];
-  const e = ve[id];
-  if (B[s] === 34) {
-    dBuf = B;
+  return range(id) && decodeRange(B, vs[id], ve[id]);
+}
+
+/** `decode` on a raw value kept elsewhere (a copy made with `rawCopy`): the result is in dBuf[dS, dE) the same way. */
+export function decodeRange(b: Uint8Array, s: number, e: number): boolean {
+  if (b[s] === 34) {
+    dBuf = b;
     dS = s + 1;
-    dE = e - s >= 2 && B[e - 1] === 34 ? e - 1 : e;
+    dE = e - s >= 2 && b[e - 1] === 34 ? e - 1 : e;
     return true;
   }
-  if (isNullToken(s, e) && B[s] === 40) return false;
+  if (isNullToken(s, e, b) && b[s] === 40) return false;
   const n = e - s;
-  if (n > 128 && (n & 1) === 0) {
-    // Long hex (a proctitle, a deep path): the native decoder, after checking it is all uppercase hex.
-    let ok = true;
-    for (let k = s; k < e; k++) {
-      if (hexVal(B[k]) < 0) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) {
-      dBuf = Buffer.from(Buffer.prototype.latin1Slice.call(B, s, e) as string, 'hex');
-      dS = 0;
-      dE = dBuf.length;
-      return true;
-    }
-  } else if (n > 0 && (n & 1) === 0) {
+  if (n > 0 && (n & 1) === 0) {
     if (hexScratch.length < n >> 1) hexScratch = Buffer.allocUnsafe(Math.max(n >> 1, hexScratch.length * 2));
     const out = hexScratch;
     let ok = true;
     for (let i = 0, k = s; k < e; k += 2, i++) {
-      const a = hexVal(B[k]);
-      const b = hexVal(B[k + 1]);
-      if (a < 0 || b < 0) {
+      const x = hexVal(b[k]);
+      const y = hexVal(b[k + 1]);
+      if (x < 0 || y < 0) {
         ok = false;
         break;
       }
-      out[i] = (a << 4) | b;
+      out[i] = (x << 4) | y;
     }
     if (ok) {
       dBuf = out;
@@ -380,7 +372,7 @@ export function decode(id: number): boolean {
       return true;
     }
   }
-  dBuf = B;
+  dBuf = b;
   dS = s;
   dE = e;
   return true;
@@ -389,7 +381,7 @@ export function decode(id: number): boolean {
 /** An untrusted string field's bytes as a fresh copy, or null (see `decode`). */
 export function bytes(id: number): Uint8Array | null {
   if (!decode(id)) return null;
-  return Uint8Array.prototype.slice.call(dBuf, dS, dE) as Uint8Array;
+  return copyOf(dBuf, dS, dE);
 }
 
 /** An untrusted field as a byte string (latin1, one char per byte): what the path index works with. */
@@ -460,5 +452,12 @@ export function rawEquals(id: number, buf: Uint8Array | null, len: number): bool
 /** A copy of the value's raw bytes (for caches keyed by it). */
 export function rawCopy(id: number): Uint8Array | null {
   if (!range(id)) return null;
-  return Uint8Array.prototype.slice.call(B, vs[id], ve[id]) as Uint8Array;
+  return copyOf(B, vs[id], ve[id]);
+}
+
+/** A plain Uint8Array copy of a range (slicing a Buffer would construct a Buffer through its species: far slower). */
+function copyOf(b: Uint8Array, s: number, e: number): Uint8Array {
+  const out = new Uint8Array(e - s);
+  for (let i = s; i < e; i++) out[i - s] = b[i];
+  return out;
 }

@@ -36,6 +36,8 @@ export interface ProcSeen {
   comm: string | null;
   exe: string | null;
   argv: string[] | null;
+  /** The PROCTITLE value as logged, when argv is not decoded yet (reading ahead decodes it only if a chain needs it). */
+  title: Uint8Array | null;
 }
 
 /** State shared across events: the inode index and what we know of processes. */
@@ -154,6 +156,15 @@ function proctitleArgv(): string[] | null {
   return argv;
 }
 
+/** The argv a process was seen with, decoding its PROCTITLE value on first use. */
+function argvOf(p: ProcSeen): string[] | null {
+  if (p.title !== null) {
+    p.argv = FB.decodeRange(p.title, 0, p.title.length) ? argvOfProctitle(FB.dBuf, FB.dS, FB.dE) : null;
+    p.title = null;
+  }
+  return p.argv;
+}
+
 /** argv from a PROCTITLE value (argv joined by NUL, cut at 128 bytes by the kernel). */
 function argvOfProctitle(b: Uint8Array, s: number, e: number): string[] {
   const parts: string[] = [];
@@ -210,8 +221,13 @@ interface MainRecord {
   tAuid: string | null;
 }
 
-function readMain(r: LazyRecord, uring: boolean, keys: string[]): MainRecord {
-  FB.scan(r);
+/**
+ * Reads the SYSCALL (or URINGOP) record. Reading ahead (`learnOnly`) needs only the call and the process: the scan
+ * stops after `exe`, and the ENRICHED part is read only when the tables cannot name the syscall.
+ */
+function readMain(r: LazyRecord, uring: boolean, keys: string[], learnOnly = false): MainRecord {
+  // A line cut short is scanned whole: its last value must be dropped the same way in both modes.
+  FB.scan(r, 0, learnOnly && !r.truncated ? F.exe : -1);
   const m: MainRecord = {
     uring,
     archHex: FB.plain(F.arch),
@@ -237,6 +253,13 @@ function readMain(r: LazyRecord, uring: boolean, keys: string[]): MainRecord {
     tGid: null,
     tAuid: null,
   };
+  if (learnOnly) {
+    if (!uring && (m.archHex === null || m.nr === null || syscallName(m.archHex, m.nr) === null) && FB.scan(r, 1)) {
+      m.tArch = FB.plain(F.ARCH);
+      m.tSyscall = FB.plain(F.SYSCALL);
+    }
+    return m;
+  }
   addKeys(keys);
   if (FB.scan(r, 1)) {
     m.tArch = FB.plain(F.ARCH);
@@ -390,15 +413,18 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
   let rulesRemoved = 0;
   const recordTypes: string[] = [];
   const records: SourceRef[] = [];
+  let title: Uint8Array | null = null;
   for (const r of raw.records) {
-    recordTypes.push(r.type);
-    records.push(r.source);
+    if (!learnOnly) {
+      recordTypes.push(r.type);
+      records.push(r.source);
+    }
     if (!(r instanceof LazyRecord)) continue;
     switch (r.type) {
       case 'SYSCALL':
       case 'URINGOP':
         if (main === null || (main.uring && r.type === 'SYSCALL')) {
-          main = readMain(r, r.type === 'URINGOP', keys);
+          main = readMain(r, r.type === 'URINGOP', keys, learnOnly);
           continue;
         }
         break;
@@ -417,7 +443,11 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
       case 'PROCTITLE':
         if (argv === undefined) {
           FB.scan(r, 0, F.proctitle);
-          argv = proctitleArgv();
+          if (learnOnly && !(lastProctitle !== null && FB.rawEquals(F.proctitle, lastProctitle, lastProctitle.length))) {
+            // Reading ahead: argv is kept as logged and decoded only if a parent chain ever shows it.
+            title = FB.rawCopy(F.proctitle);
+            argv = null;
+          } else argv = proctitleArgv();
           continue;
         }
         break;
@@ -425,6 +455,7 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
         (execve ??= []).push(r);
         continue;
       case 'CONFIG_CHANGE':
+        if (learnOnly) continue;
         FB.scan(r);
         // The kernel's own remove_rule (a watched folder vanished) names the dir/path; auditctl -d/-W does not.
         if (FB.is(F.op, 'remove_rule') && (FB.has(F.dir) || FB.has(F.path))) {
@@ -435,6 +466,7 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
         continue;
     }
     // Any other record may carry a key (user-space records, a second SYSCALL).
+    if (learnOnly) continue;
     FB.scan(r);
     if (FB.has(F.key)) addKeys(keys);
   }
@@ -471,12 +503,15 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
   cwdText ??= null;
   // Only an absolute cwd can resolve names: the kernel writes placeholders such as "<too_long>" when d_path fails.
   const cwd: BPath | null = cwdText !== null && cwdText.startsWith('/') ? cwdText : null;
-  if (execve !== null) argv = argvOfExecve(execve);
+  if (execve !== null) {
+    argv = argvOfExecve(execve);
+    title = null;
+  }
   argv ??= null;
   const pid = main?.pid ?? null;
   const ppid = main?.ppid ?? null;
   if (learnOnly) {
-    if (pid !== null) rememberProcess(ctx, raw, pid, ppid, main?.comm ?? null, main?.exe ?? null, argv);
+    if (pid !== null) rememberProcess(ctx, raw, pid, ppid, main?.comm ?? null, main?.exe ?? null, argv, title);
     const targets = targetsOf(action, items, sem, main?.atFdcwd ?? null, main?.uring === true);
     learnParents(targets, cwd, ctx.index);
     learnOutcome(success !== false, targets, ctx.index);
@@ -541,7 +576,16 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
 }
 
 /** Records a process for the parent chains of later events (bounded per node, oldest forgotten). */
-function rememberProcess(ctx: InterpretContext, raw: RawEvent, pid: number, ppid: number | null, comm: string | null, exe: string | null, argv: string[] | null): void {
+function rememberProcess(
+  ctx: InterpretContext,
+  raw: RawEvent,
+  pid: number,
+  ppid: number | null,
+  comm: string | null,
+  exe: string | null,
+  argv: string[] | null,
+  title: Uint8Array | null = null,
+): void {
   let procs = ctx.procs.get(raw.node);
   if (procs === undefined) ctx.procs.set(raw.node, (procs = new Map()));
   const seen = procs.get(pid);
@@ -551,10 +595,11 @@ function rememberProcess(ctx: InterpretContext, raw: RawEvent, pid: number, ppid
     seen.comm = comm;
     seen.exe = exe;
     seen.argv = argv;
+    seen.title = title;
     return;
   }
   procs.delete(pid);
-  procs.set(pid, { time: raw.time, ppid, comm, exe, argv });
+  procs.set(pid, { time: raw.time, ppid, comm, exe, argv, title });
   if (procs.size > MAX_PROCS) procs.delete(procs.keys().next().value!);
 }
 
@@ -662,7 +707,7 @@ function parentChain(node: string | null, ppid: number | null, time: number, all
   while (p !== null && p > 0 && out.length < 16 && !out.some((x) => x.pid === p)) {
     const info = procs.get(p);
     if (!info || info.time > time || time - info.time > PROC_TTL_MS) break;
-    out.push({ pid: p, comm: info.comm, exe: info.exe, argv: info.argv });
+    out.push({ pid: p, comm: info.comm, exe: info.exe, argv: argvOf(info) });
     p = info.ppid;
   }
   return out;
