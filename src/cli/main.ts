@@ -81,7 +81,7 @@ function parseArgs(argv: string[]): Options | 'help' | 'version' {
     all: false,
     format: 'table',
     utc: false,
-    jobs: 0,
+    jobs: 1,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     inputs: [],
     removeLeftovers: false,
@@ -413,15 +413,6 @@ function mergeTally(a: Tally, b: Tally): Tally {
   };
 }
 
-/**
- * Threads for a command: one unless --jobs asks for more. A split gives the same output byte for byte, but on the
- * bench's 2-core machine it won only on the dense log (1.15x) and lost on the jsonl and 5 % key runs: the second
- * thread still has to learn the first one's share, and its output goes through a file.
- */
-function jobsFor(o: Options): number {
-  return o.jobs !== 0 ? o.jobs : 1;
-}
-
 /** Reads the inputs (or one side of a split) into a consumer. */
 async function runPart(o: Options, consumer: Consumer, part?: SplitPart): Promise<PartResult> {
   const firsts = new Map<DiagnosticKind, Diagnostic>();
@@ -463,13 +454,14 @@ async function runTailJob(job: TailJob): Promise<PartResult> {
  * (see src/core/parallel.ts). Returns both shares' results, the head's first.
  */
 async function runSplit(o: Options, head: Consumer, outFile: string | null): Promise<PartResult[]> {
-  const jobs = jobsFor(o);
+  // One thread unless --jobs asks for more. A split gives the same output byte for byte, but on the bench's 2-core
+  // machine it won only on the dense log (1.15x) and lost on the jsonl and 5 % key runs: the second thread still has
+  // to learn the first one's share, and its output goes through a file.
   // The tail reads the head's share too, learning only (about two thirds of the cost of analysing it, before any
   // output): a head share past the middle evens out the two threads (at 0.68 both finished within 2 % of each other
   // on the bench's 1 GiB log, where 0.78 left the tail waiting 2.6 s for the head).
-  // --jobs 2 splits any file input (for tests and measurements).
   const share = Number(process.env.AUDIT_LENS_SPLIT_SHARE) || (o.keys.length > 0 ? 0.7 : 0.68);
-  const boundary = jobs >= 2 ? await planSplit(o.inputs, share, o.jobs >= 2 ? 1 : undefined) : null;
+  const boundary = o.jobs >= 2 ? await planSplit(o.inputs, share) : null;
   if (boundary === null) return [await runPart(o, head)];
   const job: TailJob = { auditLensTail: true, options: o, part: { boundary, side: 'tail' }, outFile };
   const worker = new Worker(__filename, { workerData: job, execArgv: process.execArgv, stdout: false, stderr: false });
@@ -500,7 +492,7 @@ async function runEvents(o: Options): Promise<void> {
   const out = new Out();
   if (o.format === 'csv') out.write(CSV_HEADER + '\n');
   if (o.format === 'json') out.write('[\n');
-  const tmpDir = jobsFor(o) >= 2 ? mkdtempSync(path.join(tmpdir(), 'audit-lens-')) : null;
+  const tmpDir = o.jobs >= 2 ? mkdtempSync(path.join(tmpdir(), 'audit-lens-')) : null;
   try {
     const parts = await runSplit(o, eventWriter(o, out), tmpDir && path.join(tmpDir, 'tail'));
     const [head, tail] = parts;

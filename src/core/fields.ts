@@ -378,12 +378,6 @@ export function decodeRange(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
-/** An untrusted string field's bytes as a fresh copy, or null (see `decode`). */
-export function bytes(id: number): Uint8Array | null {
-  if (!decode(id)) return null;
-  return copyOf(dBuf, dS, dE);
-}
-
 /** An untrusted field as a byte string (latin1, one char per byte): what the path index works with. */
 export function bstr(id: number): string | null {
   if (!range(id)) return null;

@@ -147,9 +147,14 @@ function argvOfExecve(execve: AuditRecord[]): string[] {
 let lastProctitle: Uint8Array | null = null;
 let lastArgv: string[] | null = null;
 
+/** Whether the scanned PROCTITLE record's value is the same bytes as the last one decoded. */
+function sameProctitle(): boolean {
+  return lastProctitle !== null && FB.rawEquals(F.proctitle, lastProctitle, lastProctitle.length);
+}
+
 /** argv of the scanned PROCTITLE record, reusing the last one's when the value is the same bytes. */
 function proctitleArgv(): string[] | null {
-  if (lastProctitle !== null && FB.rawEquals(F.proctitle, lastProctitle, lastProctitle.length)) return lastArgv;
+  if (sameProctitle()) return lastArgv;
   const argv = FB.decode(F.proctitle) ? argvOfProctitle(FB.dBuf, FB.dS, FB.dE) : null;
   lastProctitle = FB.rawCopy(F.proctitle);
   lastArgv = argv;
@@ -443,7 +448,7 @@ function analyse(raw: RawEvent, ctx: InterpretContext, id: string, learnOnly: bo
       case 'PROCTITLE':
         if (argv === undefined) {
           FB.scan(r, 0, F.proctitle);
-          if (learnOnly && !(lastProctitle !== null && FB.rawEquals(F.proctitle, lastProctitle, lastProctitle.length))) {
+          if (learnOnly && !sameProctitle()) {
             // Reading ahead: argv is kept as logged and decoded only if a parent chain ever shows it.
             title = FB.rawCopy(F.proctitle);
             argv = null;

@@ -16,15 +16,12 @@ import type { Boundary } from './analyzer';
 import { expandInputs } from './lines';
 import { newHeader, parseHeaderBytes } from './record';
 
-/** Inputs smaller than this are read by one thread: starting a second costs more than it saves. */
-export const PARALLEL_MIN_BYTES = 32 * 2 ** 20;
-
 /**
  * Where to split the inputs so that both threads finish together: `headShare` of the bytes go to the head (the
  * tail also reads them, faster). The boundary is moved forward to the start of an event (a line whose event differs
- * from the line before), so an event rarely straddles it. Null when the inputs cannot be split (stdin, too small).
+ * from the line before), so an event rarely straddles it. Null when the inputs cannot be split (stdin, a pipe, nothing to read).
  */
-export async function planSplit(inputs: string[], headShare: number, minBytes = PARALLEL_MIN_BYTES): Promise<Boundary | null> {
+export async function planSplit(inputs: string[], headShare: number): Promise<Boundary | null> {
   const { groups, errors } = await expandInputs(inputs);
   if (errors.length > 0) return null;
   const files = groups.flat();
@@ -40,7 +37,7 @@ export async function planSplit(inputs: string[], headShare: number, minBytes = 
     }
   }
   const total = sizes.reduce((a, b) => a + b, 0);
-  if (total < minBytes) return null;
+  if (total === 0) return null;
   let target = Math.floor(total * headShare);
   let file = 0;
   while (file < files.length - 1 && target >= sizes[file]) target -= sizes[file++];

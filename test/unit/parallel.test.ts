@@ -26,7 +26,7 @@ describe('a log split between two threads reports exactly what one thread does',
     test(`${c}: the head and the tail, at several boundaries, add up to the one-thread analysis`, async () => {
       const one = await analyzeInputs([input(c)]);
       for (const share of [0.3, 0.62, 0.9]) {
-        const boundary = await planSplit([input(c)], share, 1);
+        const boundary = await planSplit([input(c)], share);
         if (boundary === null) continue;
         const head = await analyzeInputs([input(c)], { part: { boundary, side: 'head' } });
         const tail = await analyzeInputs([input(c)], { part: { boundary, side: 'tail' } });
