@@ -3,29 +3,26 @@ import { visible } from '../core/display';
 
 export { visible };
 
-/** The JSON shape of an event, fields in a stable, documented order. */
+/**
+ * The JSON shape of an event, fields in a stable, documented order. Built property by property rather than with
+ * spreads of the optional fields: a spread sent every event through the slow object-copy path (a fifth of the JSON
+ * output's cost in whole-log runs).
+ */
 export function eventJson(e: AuditEvent): Record<string, unknown> {
-  return {
-    id: e.id,
-    serial: e.serial,
-    time: e.time,
-    node: e.node,
-    keys: e.keys,
-    syscall: e.syscall,
-    arch: e.arch,
-    ...(e.uringOp !== undefined ? { uringOp: e.uringOp } : {}),
-    success: e.success,
-    exit: e.exit,
-    errno: e.errno,
-    action: e.action,
-    watchRemoved: e.watchRemoved,
-    ...(e.rulesRemoved !== undefined ? { rulesRemoved: e.rulesRemoved } : {}),
-    process: e.process,
-    objects: e.objects,
-    source: e.source,
-    records: compactRecords(e),
-    recordTypes: e.recordTypes,
-  };
+  const o: Record<string, unknown> = { id: e.id, serial: e.serial, time: e.time, node: e.node, keys: e.keys, syscall: e.syscall, arch: e.arch };
+  if (e.uringOp !== undefined) o.uringOp = e.uringOp;
+  o.success = e.success;
+  o.exit = e.exit;
+  o.errno = e.errno;
+  o.action = e.action;
+  o.watchRemoved = e.watchRemoved;
+  if (e.rulesRemoved !== undefined) o.rulesRemoved = e.rulesRemoved;
+  o.process = e.process;
+  o.objects = e.objects;
+  o.source = e.source;
+  o.records = compactRecords(e);
+  o.recordTypes = e.recordTypes;
+  return o;
 }
 
 /**
@@ -34,7 +31,12 @@ export function eventJson(e: AuditEvent): Record<string, unknown> {
  */
 function compactRecords(e: AuditEvent): { file?: string; line: number; offset: number }[] {
   const file = e.source.file;
-  return e.records.map((r) => (r.file === file ? { line: r.line, offset: r.offset } : { file: r.file, line: r.line, offset: r.offset }));
+  const out = new Array<{ file?: string; line: number; offset: number }>(e.records.length);
+  for (let i = 0; i < out.length; i++) {
+    const r = e.records[i];
+    out[i] = r.file === file ? { line: r.line, offset: r.offset } : { file: r.file, line: r.line, offset: r.offset };
+  }
+  return out;
 }
 
 export const CSV_HEADER = [
@@ -44,25 +46,35 @@ export const CSV_HEADER = [
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  let s = String(v);
-  // A file name is attacker-chosen: keep spreadsheets from reading it as a formula.
-  if (typeof v === 'string' && s !== '-' && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof v !== 'string') return String(v);
+  let s = v;
+  // A file name is attacker-chosen: keep spreadsheets from reading it as a formula (= + - @ tab CR).
+  const c = s.charCodeAt(0);
+  if ((c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13) && s !== '-') s = "'" + s;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i);
+    if (d === 34 || d === 44 || d === 13 || d === 10) return `"${s.replace(/"/g, '""')}"`;
+  }
+  return s;
+}
+
+/** Cells joined by commas. (Character checks and a loop instead of regexes and map/join: CSV is the bulk format.) */
+function csvCells(cells: unknown[]): string {
+  let row = csvCell(cells[0]);
+  for (let i = 1; i < cells.length; i++) row += ',' + csvCell(cells[i]);
+  return row;
 }
 
 /** CSV rows of an event: one per object (an event without objects still gets one row). */
 export function eventCsvRows(e: AuditEvent): string[] {
   const objs: (AuditObject | null)[] = e.objects.length > 0 ? e.objects : [null];
   const p = e.process;
-  return objs.map((o) =>
-    [
-      e.time, e.id, e.node, e.action, e.success, e.errno, e.syscall ?? (e.uringOp ? `io_uring:${e.uringOp}` : null),
-      o?.role, o?.path, o?.confidence, o?.seenAs, o?.inode, o?.dev, o?.type, p.exe, p.comm, p.pid, p.ppid, p.uid, p.user,
-      p.auid, p.loginUser, e.keys.join(' '), e.watchRemoved, e.source.file, e.source.line, e.source.offset,
-    ]
-      .map(csvCell)
-      .join(','),
-  );
+  // The event's and the process's cells are the same on every row of the event: made once.
+  const head = csvCells([e.time, e.id, e.node, e.action, e.success, e.errno, e.syscall ?? (e.uringOp ? `io_uring:${e.uringOp}` : null)]);
+  const tail = csvCells([
+    p.exe, p.comm, p.pid, p.ppid, p.uid, p.user, p.auid, p.loginUser, e.keys.join(' '), e.watchRemoved, e.source.file, e.source.line, e.source.offset,
+  ]);
+  return objs.map((o) => `${head},${csvCells([o?.role, o?.path, o?.confidence, o?.seenAs, o?.inode, o?.dev, o?.type])},${tail}`);
 }
 
 const ESC = {
