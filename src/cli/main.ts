@@ -455,7 +455,7 @@ async function runTailJob(job: TailJob): Promise<PartResult> {
  */
 async function runSplit(o: Options, head: Consumer, outFile: string | null): Promise<PartResult[]> {
   // One thread unless --jobs asks for more. A split gives the same output byte for byte, but on the bench's 2-core
-  // machine it won only on the dense log (1.15x) and lost on the jsonl and 5 % key runs: the second thread still has
+  // machine it gave 0.74x to 1.70x of one thread across runs, losing as often as it won: the second thread still has
   // to learn the first one's share, and its output goes through a file.
   // The tail reads the head's share too, learning only (about two thirds of the cost of analysing it, before any
   // output): a head share past the middle evens out the two threads (at 0.68 both finished within 2 % of each other

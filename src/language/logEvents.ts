@@ -4,6 +4,7 @@
  * No vscode import.
  */
 import { bytesText, lineContext, lineSyscall, localTime, untrustedValueBytes, argvOf, displayText } from '../core/explain';
+import type { LineContext } from '../core/explain';
 import { parseLine } from '../core/tokenize';
 
 /** One record line of an event. */
@@ -65,19 +66,23 @@ export function eventTitle(ev: LogEvent, lineAt: (n: number) => string): string 
     // The program as the Audit Events tree names it: the exe's file name (comm is cut at 15 bytes and settable by the
     // process), else comm.
     const text = (field: string): string => {
-      const v = ctx.raw.get(field);
-      const b = v ? untrustedValueBytes(field, v) : null;
+      const b = fieldBytes(ctx, field);
       return b ? bytesText(b) : '';
     };
     const program = text('exe').replace(/^.*\//, '') || text('comm');
     if (program) parts.push(displayText(program));
-    const key = ctx.raw.get('key');
-    const keyBytes = key ? untrustedValueBytes('key', key) : null;
-    if (keyBytes) parts.push(`key ${displayText(bytesText(keyBytes).split('\x01').join(','))}`);
+    const key = text('key');
+    if (key) parts.push(`key ${displayText(key.split('\x01').join(','))}`);
   } else {
     parts.push(first.type);
   }
   return parts.join(' · ');
+}
+
+/** A string field's bytes as logged (quoted text or hex decoded), or null when it is absent or `(null)`. */
+function fieldBytes(ctx: LineContext, field: string): Uint8Array | null {
+  const v = ctx.raw.get(field);
+  return v ? untrustedValueBytes(field, v) : null;
 }
 
 /** A short description of one record: a PATH's decoded name and nametype, a CWD, a PROCTITLE's command line. */
@@ -86,8 +91,7 @@ export function recordDetail(text: string): string {
   const h = ctx.parsed.header;
   if (!h) return '';
   const decoded = (field: string): string | null => {
-    const v = ctx.raw.get(field);
-    const b = v ? untrustedValueBytes(field, v) : null;
+    const b = fieldBytes(ctx, field);
     return b ? displayText(bytesText(b)) : null;
   };
   switch (h.type) {
@@ -96,8 +100,7 @@ export function recordDetail(text: string): string {
     case 'CWD':
       return decoded('cwd') ?? '';
     case 'PROCTITLE': {
-      const v = ctx.raw.get('proctitle');
-      const b = v ? untrustedValueBytes('proctitle', v) : null;
+      const b = fieldBytes(ctx, 'proctitle');
       return b ? argvOf(b).map((a) => displayText(a)).join(' ') : '';
     }
     default:
